@@ -1,10 +1,106 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "config.h"
 
+#include <locale.h>
+#include <stdio.h>
 #include <stdlib.h>
+
+#include "mced-error.h"
+#include "mced-replay.h"
+
+/* Exit statuses: 0 success, 1 failure while running, 2 bad usage or an
+ * input that cannot be read. */
+#define EXIT_USAGE 2
+
+static char *arg_replay;
+static gboolean arg_json;
+static gboolean arg_version;
+
+static const GOptionEntry option_entries[] = {
+    {"replay",
+     0,
+     0,
+     G_OPTION_ARG_FILENAME,
+     &arg_replay,
+     "Read kernel messages from FILE (text log, journal file or journal directory), "
+     "print the machine-check observations and exit",
+     "FILE"},
+    {"json", 0, 0, G_OPTION_ARG_NONE, &arg_json, "With --replay: one JSON object per line", NULL},
+    {"version", 0, 0, G_OPTION_ARG_NONE, &arg_version, "Print the version and exit", NULL},
+    {NULL},
+};
+
+static gboolean
+parse_options(int *argc, char ***argv, GError **error)
+{
+    g_autoptr(GOptionContext) ctx = NULL;
+
+    ctx = g_option_context_new("- handle machine checks hitting KVM guests");
+
+    g_option_context_add_main_entries(ctx, option_entries, NULL);
+    if (!g_option_context_parse(ctx, argc, argv, error))
+        return FALSE;
+    if (*argc > 1) {
+        g_set_error(
+            error, MCED_ERROR, MCED_ERROR_INVALID_ARGUMENT, "unexpected argument '%s'", (*argv)[1]);
+        return FALSE;
+    }
+    if (arg_json && arg_replay == NULL) {
+        g_set_error_literal(
+            error, MCED_ERROR, MCED_ERROR_INVALID_ARGUMENT, "--json needs --replay FILE");
+        return FALSE;
+    }
+    if (!arg_version && arg_replay == NULL) {
+        g_set_error_literal(error,
+                            MCED_ERROR,
+                            MCED_ERROR_INVALID_ARGUMENT,
+                            "daemon mode is not implemented yet, use --replay FILE");
+        return FALSE;
+    }
+    return TRUE;
+}
+
+static int
+exit_status_for(const GError *error)
+{
+    if (error->domain == G_OPTION_ERROR)
+        return EXIT_USAGE;
+    if (error->domain == MCED_ERROR &&
+        (error->code == MCED_ERROR_INVALID_ARGUMENT || error->code == MCED_ERROR_NOT_FOUND ||
+         error->code == MCED_ERROR_IO))
+        return EXIT_USAGE;
+    return EXIT_FAILURE;
+}
+
+static gboolean
+run(int *argc, char ***argv, GError **error)
+{
+    McedReplayOptions opts;
+
+    if (!parse_options(argc, argv, error))
+        return FALSE;
+    if (arg_version) {
+        printf("%s %s\n", PACKAGE_NAME, PACKAGE_VERSION);
+        return TRUE;
+    }
+    opts = (McedReplayOptions){
+        .path = arg_replay,
+        .output = arg_json ? MCED_REPLAY_OUTPUT_JSON : MCED_REPLAY_OUTPUT_TABLE,
+    };
+    return mced_replay_run(&opts, error);
+}
 
 int
 main(int argc, char **argv)
 {
-    return EXIT_SUCCESS;
+    g_autoptr(GError) error = NULL;
+    int status = EXIT_SUCCESS;
+
+    setlocale(LC_ALL, "");
+    if (!run(&argc, &argv, &error)) {
+        fprintf(stderr, "kvm-mced: %s\n", error->message);
+        status = exit_status_for(error);
+    }
+    g_clear_pointer(&arg_replay, g_free);
+    return status;
 }

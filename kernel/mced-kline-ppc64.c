@@ -125,8 +125,9 @@ disposition_of(const char *p, const char *end)
     return MCED_DISPOSITION_UNKNOWN;
 }
 
-/* Strips a trailing " paddr: <hex>" off [p, *end), storing it in @k. */
-static gboolean
+/* Strips a trailing " paddr: <hex>" off [p, *end), storing it in @k.
+ * Returns 1 if found, 0 if absent, -1 if present but not a valid field. */
+static int
 take_paddr_suffix(McedKline *k, const char *p, const char **end)
 {
     const char *e = *end, *s;
@@ -134,11 +135,13 @@ take_paddr_suffix(McedKline *k, const char *p, const char **end)
 
     for (s = e; s > p && g_ascii_isxdigit(s[-1]); s--)
         ;
-    if (s == e || !has_suffix(p, s, " paddr: ", 8) || !hex_field(s, e, &pa))
-        return FALSE;
+    if (s == e || !has_suffix(p, s, " paddr: ", 8))
+        return 0;
+    if (!hex_field(s, e, &pa))
+        return -1;
     mced_kline_set_num(k, MCED_NUM_PA, pa);
     *end = s - 8;
-    return TRUE;
+    return 1;
 }
 
 /* Strips a trailing "DAR: <ea>[ paddr: <pa>]" (and the blank before it)
@@ -147,13 +150,15 @@ static int
 take_dar_suffix(McedKline *k, const char *p, const char **end)
 {
     const char *e = *end, *s;
-    gboolean has_pa = take_paddr_suffix(k, p, &e);
+    int has_pa = take_paddr_suffix(k, p, &e);
     guint64 ea;
 
+    if (has_pa < 0)
+        return -1;
     for (s = e; s > p && g_ascii_isxdigit(s[-1]); s--)
         ;
     if (s == e || !has_suffix(p, s, "DAR: ", 5))
-        return has_pa ? -1 : 0;
+        return has_pa > 0 ? -1 : 0;
     if (!hex_field(s, e, &ea))
         return -1;
     mced_kline_set_num(k, MCED_NUM_EA, ea);
@@ -257,7 +262,8 @@ parse_task(McedKline *k, const char *p, const char *end)
 
     if (!mced_scan_dec(&p, end, G_MAXINT32, &tid) || !mced_scan_lit(&p, end, " Comm: "))
         return mced_kline_malformed(k, "bad PID line");
-    take_paddr_suffix(k, p, &e);
+    if (take_paddr_suffix(k, p, &e) < 0)
+        return mced_kline_malformed(k, "bad paddr");
     if (e - p < 3 || e[-1] != ']')
         return mced_kline_malformed(k, "bad PID line NIP");
     for (nip_open = e - 1; nip_open > p && nip_open[-1] != '['; nip_open--)
@@ -294,7 +300,8 @@ parse_kernel_nip(McedKline *k, const char *p, const char *end)
 
     if (!mced_scan_hex(&p, end, 1, 16, &nip) || !mced_scan_lit(&p, end, "] "))
         return mced_kline_malformed(k, "bad NIP line");
-    take_paddr_suffix(k, p, &e);
+    if (take_paddr_suffix(k, p, &e) < 0)
+        return mced_kline_malformed(k, "bad paddr");
     if (e == p || !text_ok(p, e))
         return mced_kline_malformed(k, "bad NIP symbol");
     mced_kline_set_num(k, MCED_NUM_NIP, nip);

@@ -25,6 +25,7 @@
 struct McedReplay {
     McedAssembler *assembler;
     McedReplayCounters counters;
+    gint64 last_monotonic_us;
     gboolean have_boot_id;
     sd_id128_t boot_id;
 };
@@ -56,6 +57,18 @@ mced_replay_feed(McedReplay *r, const McedLineInfo *info, const char *msg, gsize
     g_return_if_fail(r != NULL && info != NULL);
     g_return_if_fail(msg != NULL || len == 0);
 
+    /* Saved input replays the clock it carries: every line with a time
+     * completes the records that were idle for longer than the timeout, as
+     * the daemon's timer would have. Time going back by more than that is
+     * a reboot (or the next log in a concatenation): no record spans it. */
+    if (info->monotonic_us > 0) {
+        if (r->last_monotonic_us > 0 &&
+            info->monotonic_us + MCED_ASSEMBLER_DEFAULT_IDLE_US < r->last_monotonic_us)
+            mced_assembler_flush(r->assembler);
+        else
+            mced_assembler_expire(r->assembler, info->monotonic_us);
+        r->last_monotonic_us = info->monotonic_us;
+    }
     mced_assembler_feed(r->assembler, info, msg != NULL ? msg : "", len);
 }
 
@@ -336,8 +349,10 @@ mced_replay_feed_journal_entry(McedReplay *r, sd_journal *j, GError **error)
     if (sd_journal_get_monotonic_usec(j, &monotonic, &boot_id) >= 0) {
         /* Monotonic time restarts with each boot, and no record spans a
          * reboot: complete whatever the previous boot left open. */
-        if (r->have_boot_id && !sd_id128_equal(boot_id, r->boot_id))
+        if (r->have_boot_id && !sd_id128_equal(boot_id, r->boot_id)) {
             mced_assembler_flush(r->assembler);
+            r->last_monotonic_us = 0;
+        }
         r->boot_id = boot_id;
         r->have_boot_id = TRUE;
     } else {

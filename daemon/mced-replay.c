@@ -686,7 +686,8 @@ mced_replay_run(const McedReplayOptions *opts, GError **error)
     mced_replay_flush(r);
 
     if (fflush(printer.out) != 0 || ferror(printer.out)) {
-        g_set_error(error, MCED_ERROR, MCED_ERROR_IO, "cannot write output: %s", g_strerror(errno));
+        g_set_error(
+            error, MCED_ERROR, MCED_ERROR_FAILED, "cannot write output: %s", g_strerror(errno));
         return FALSE;
     }
 

@@ -507,8 +507,10 @@ mced_assembler_feed(McedAssembler *a, const McedLineInfo *info, const char *msg,
     if (info->monotonic_us > 0)
         mced_assembler_expire(a, info->monotonic_us);
 
+    /* Trailers and notices ("Machine check events logged") may sit between
+     * an x86 block and its panic reason; any other line ends the block. */
     if (a->x86 != NULL && a->x86->tail && k.kind != MCED_KLINE_X86_TAIL
-        && k.kind != MCED_KLINE_X86_PANIC)
+        && k.kind != MCED_KLINE_X86_PANIC && k.kind != MCED_KLINE_INFO)
         finish(a, a->x86, TRUE);
 
     switch (k.kind) {

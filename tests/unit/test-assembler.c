@@ -222,6 +222,22 @@ test_x86_block(Fixture *f, gconstpointer data)
     g_assert_cmpint(nth(f, 0)->kind, ==, MCED_OBS_X86_MCE);
     g_assert_cmpuint(nth(f, 0)->lines->len, ==, 4);
     g_assert_cmpuint(nth(f, 0)->num[MCED_NUM_HOST_CPU], ==, 2);
+
+    /* a real panic sequence: the notice between trailer and reason does
+     * not split the block, the reason completes it */
+    feed_at(f, 0, "mce: [Hardware Error]: CPU 178: Machine Check Exception: f Bank 1: "
+                  "bd80000000100134");
+    feed_at(f, 0, "mce: [Hardware Error]: TSC 49a1e6001c1 ADDR 80f7ada400 MISC 86");
+    feed_at(f, 0, "mce: [Hardware Error]: PROCESSOR 0:806f4 TIME 1741091252 SOCKET 1 APIC c5 "
+                  "microcode 2b000571");
+    feed_at(f, 0, "mce: [Hardware Error]: Run the above through 'mcelog --ascii'");
+    feed_at(f, 0, "mce: [Hardware Error]: Machine check events logged");
+    g_assert_cmpuint(f->out->len, ==, 1);
+    feed_at(f, 0, "mce: [Hardware Error]: Machine check: Data load in unrecoverable area of kernel");
+    g_assert_cmpuint(f->out->len, ==, 2);
+    g_assert_cmpint(nth(f, 1)->severity, ==, MCED_SEVERITY_FATAL);
+    g_assert_cmpstr(nth(f, 1)->str[MCED_STR_MESSAGE], ==, "Data load in unrecoverable area of kernel");
+    g_assert_cmpuint(nth(f, 1)->lines->len, ==, 5); /* the notice is not part of it */
 }
 
 static void

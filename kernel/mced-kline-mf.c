@@ -60,53 +60,6 @@ static const struct {
     { "Failed", MCED_DISPOSITION_NOT_RECOVERED },
 };
 
-static const char *
-trim_end(const char *msg, const char *end)
-{
-    while (end > msg && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r' || end[-1] == '\n'))
-        end--;
-    return end;
-}
-
-/* mced_scan_lit() for a literal that ends in blanks: where the line was cut
- * right after the words (its trailing blanks are already trimmed from
- * @end), it still matches, so that the caller reports the truncated line
- * instead of not recognising it. */
-static gboolean
-scan_head(const char **p, const char *end, const char *lit)
-{
-    gsize n = strlen(lit);
-    gsize words = n;
-    gsize avail = (gsize)(end - *p);
-
-    while (words > 0 && lit[words - 1] == ' ')
-        words--;
-    if (avail < words || memcmp(*p, lit, words) != 0)
-        return FALSE;
-    if (avail >= n && memcmp(*p + words, lit + words, n - words) == 0) {
-        *p += n;
-        return TRUE;
-    }
-    if (avail == words) {
-        *p += words;
-        return TRUE;
-    }
-    return FALSE;
-}
-
-/* Free text we keep as a slice: non-empty and without NUL bytes. */
-static gboolean
-text_ok(const char *p, const char *end)
-{
-    return p < end && memchr(p, '\0', (gsize)(end - p)) == NULL;
-}
-
-static void
-set_text(McedKline *out, McedStr s, const char *text)
-{
-    mced_kline_set_str(out, s, text, strlen(text));
-}
-
 static gboolean
 is_exactly(const char *p, const char *end, const char *lit)
 {
@@ -144,7 +97,7 @@ find_last(const char *p, const char *end, const char *lit)
 static McedKlineKind
 memory_failure(McedKline *out, const char *action, McedDisposition disposition)
 {
-    set_text(out, MCED_STR_ACTION, action);
+    mced_kline_set_text(out, MCED_STR_ACTION, action);
     out->severity = MCED_SEVERITY_SEVERE;
     out->disposition = disposition;
     out->kind = MCED_KLINE_MEMORY_FAILURE;
@@ -159,7 +112,7 @@ parse_task(const char *p, const char *end, McedKline *out)
     const char *s;
     guint64 tid, vcpu;
 
-    if (colon == NULL || !text_ok(p, colon))
+    if (colon == NULL || !mced_text_ok(p, colon))
         return FALSE;
     s = colon + 1;
     if (!mced_scan_dec(&s, end, G_MAXINT32, &tid) || s != end)
@@ -178,7 +131,7 @@ parse_recovery(const char *p, const char *end, McedKline *out, McedDisposition *
 {
     const char *sep = find_last(p, end, ": ");
 
-    if (sep == NULL || !text_ok(p, sep))
+    if (sep == NULL || !mced_text_ok(p, sep))
         return "bad memory failure recovery line";
     for (gsize i = 0; i < G_N_ELEMENTS(results); i++) {
         if (is_exactly(sep + 2, end, results[i].name)) {
@@ -200,7 +153,7 @@ parse_referenced(const char *p, const char *end, McedKline *out)
     const char *s;
     guint64 users;
 
-    if (mid == NULL || !text_ok(p, mid))
+    if (mid == NULL || !mced_text_ok(p, mid))
         return "bad still-referenced line";
     s = mid + strlen(mid_lit);
     if (!mced_scan_dec(&s, end, G_MAXINT32, &users) || s != end)
@@ -220,7 +173,7 @@ parse_pfn_text(const char *p, const char *end, McedKline *out)
         const char *s = p;
         const char *tail;
 
-        if (!scan_head(&s, end, pfn_texts[i].head))
+        if (!mced_scan_head(&s, end, pfn_texts[i].head))
             continue;
         tail = find_tail(s, end, pfn_texts[i].tail);
         /* An empty head claims the line only through its tail. */
@@ -252,7 +205,7 @@ parse_pfn_text(const char *p, const char *end, McedKline *out)
     }
 
     /* Any other message about a valid pfn is still worth recording. */
-    if (!text_ok(p, end))
+    if (!mced_text_ok(p, end))
         return mced_kline_malformed(out, "missing text after pfn");
     mced_kline_set_str(out, MCED_STR_MESSAGE, p, (gsize)(end - p));
     return memory_failure(out, "other", MCED_DISPOSITION_UNKNOWN);
@@ -302,7 +255,7 @@ parse_no_user_address(const char *p, const char *end, McedKline *out)
     guint64 ea;
 
     if (!mced_scan_hex(&p, end, 1, 16, &ea) || !mced_scan_lit(&p, end, " in ") ||
-        !text_ok(p, end))
+        !mced_text_ok(p, end))
         return mced_kline_malformed(out, "bad user space address line");
     mced_kline_set_num(out, MCED_NUM_EA, ea);
     mced_kline_set_str(out, MCED_STR_COMM, p, (gsize)(end - p));
@@ -312,12 +265,12 @@ parse_no_user_address(const char *p, const char *end, McedKline *out)
 static McedKlineKind
 parse_without_pfn(const char *p, const char *end, McedKline *out)
 {
-    if (scan_head(&p, end, "Error sending signal to "))
+    if (mced_scan_head(&p, end, "Error sending signal to "))
         return parse_signal_error(p, end, out);
-    if (scan_head(&p, end, "Unable to find user space address "))
+    if (mced_scan_head(&p, end, "Unable to find user space address "))
         return parse_no_user_address(p, end, out);
     /* unpoison_pr_info(): a test/debug action (hwpoison-inject), not an error */
-    if (scan_head(&p, end, "Unpoison: ")) {
+    if (mced_scan_head(&p, end, "Unpoison: ")) {
         out->kind = MCED_KLINE_INFO;
         return out->kind;
     }
@@ -353,10 +306,10 @@ mced_kline_parse_memory_failure(const char *msg, gsize len, McedKline *out)
 
     mced_kline_reset(out);
     if (mced_scan_lit(&p, end, "MCE: Killing "))
-        return parse_mce_killing(p, trim_end(p, end), out);
+        return parse_mce_killing(p, mced_trim_end(p, end), out);
     if (!mced_scan_lit(&p, end, "Memory failure: "))
         return MCED_KLINE_NONE;
-    end = trim_end(p, end);
+    end = mced_trim_end(p, end);
 
     if (p < end && g_ascii_isdigit(*p)) {
         if (!scan_pfn(&p, end, &pfn))

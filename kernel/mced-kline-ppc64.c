@@ -81,18 +81,6 @@ has_suffix(const char *p, const char *end, const char *lit, gsize n)
     return (gsize)(end - p) >= n && memcmp(end - n, lit, n) == 0;
 }
 
-/* Printable ASCII or UTF-8 continuation bytes; no control characters. */
-static gboolean
-text_ok(const char *p, const char *end)
-{
-    for (; p < end; p++) {
-        guchar c = (guchar)*p;
-        if (c < 0x20 || c == 0x7f)
-            return FALSE;
-    }
-    return TRUE;
-}
-
 /* A blank-free hex field of 1..16 digits ending exactly at @end. */
 static gboolean
 hex_field(const char *p, const char *end, guint64 *ret)
@@ -245,7 +233,7 @@ parse_summary(McedKline *k, const char *p, const char *end)
     t_end--;
     if (take_dar_suffix(k, p, &t_end) < 0)
         return mced_kline_malformed(k, "bad DAR");
-    if (!text_ok(p, t_end))
+    if (t_end > p && !mced_text_ok(p, t_end))
         return mced_kline_malformed(k, "control characters in subtype");
     if (t_end > p)
         mced_kline_set_str(k, MCED_STR_ERROR_SUBTYPE, p, (gsize)(t_end - p));
@@ -281,7 +269,7 @@ parse_task(McedKline *k, const char *p, const char *end)
         comm_end -= 1;
     else
         return mced_kline_malformed(k, "bad PID line");
-    if (!text_ok(p, comm_end) || comm_end - p > 64)
+    if ((comm_end > p && !mced_text_ok(p, comm_end)) || comm_end - p > 64)
         return mced_kline_malformed(k, "bad task name");
 
     mced_kline_set_num(k, MCED_NUM_TID, tid);
@@ -302,7 +290,7 @@ parse_kernel_nip(McedKline *k, const char *p, const char *end)
         return mced_kline_malformed(k, "bad NIP line");
     if (take_paddr_suffix(k, p, &e) < 0)
         return mced_kline_malformed(k, "bad paddr");
-    if (e == p || !text_ok(p, e))
+    if (!mced_text_ok(p, e))
         return mced_kline_malformed(k, "bad NIP symbol");
     mced_kline_set_num(k, MCED_NUM_NIP, nip);
     mced_kline_set_str(k, MCED_STR_SYMBOL, p, (gsize)(e - p));
@@ -340,7 +328,7 @@ parse_compact(McedKline *k, const char *p, const char *end)
     if (mced_scan_lit(&p, end, "NIP: ["))
         return parse_kernel_nip(k, p, end);
     if (mced_scan_lit(&p, end, "Initiator ")) {
-        if (p == end || !text_ok(p, end) || end - p > 32)
+        if (!mced_text_ok(p, end) || end - p > 32)
             return mced_kline_malformed(k, "bad initiator");
         mced_kline_set_str(k, MCED_STR_INITIATOR, p, (gsize)(end - p));
         return k->kind = MCED_KLINE_PPC_INITIATOR;
@@ -385,7 +373,7 @@ parse_legacy_error_type(McedKline *k, const char *p, const char *end)
 {
     const char *open;
 
-    if (p == end || !text_ok(p, end))
+    if (!mced_text_ok(p, end))
         return mced_kline_malformed(k, "bad error type");
     if (end[-1] == ']') {
         for (open = p; open < end && *open != '['; open++)
@@ -423,7 +411,7 @@ parse_legacy_nip(McedKline *k, const char *p, const char *end)
         /* user mode: "NIP: [<nip>] PID: <tid> Comm: <comm>" */
         if (!mced_scan_hex(&p, end, 1, 16, &nip) || !mced_scan_lit(&p, end, "] PID: ")
             || !mced_scan_dec(&p, end, G_MAXINT32, &tid) || !mced_scan_lit(&p, end, " Comm: ")
-            || !text_ok(p, end) || end - p > 64)
+            || (end > p && !mced_text_ok(p, end)) || end - p > 64)
             return mced_kline_malformed(k, "bad NIP line");
         mced_kline_set_num(k, MCED_NUM_NIP, nip);
         mced_kline_set_num(k, MCED_NUM_TID, tid);
@@ -435,7 +423,7 @@ parse_legacy_nip(McedKline *k, const char *p, const char *end)
         /* kernel mode "NIP [<nip>]: <symbol>"; an oops prints "NIP [<nip>] <symbol>" */
         if (!mced_scan_hex(&p, end, 1, 16, &nip) || !mced_scan_lit(&p, end, "]: "))
             return MCED_KLINE_NONE;
-        if (p == end || !text_ok(p, end))
+        if (!mced_text_ok(p, end))
             return mced_kline_malformed(k, "bad NIP symbol");
         mced_kline_set_num(k, MCED_NUM_NIP, nip);
         mced_kline_set_str(k, MCED_STR_SYMBOL, p, (gsize)(end - p));
@@ -501,7 +489,7 @@ mced_kline_parse_ppc64(const char *msg, gsize len, McedKline *out)
     case 'I':
         if (!mced_scan_lit(&p, end, "Initiator: "))
             return MCED_KLINE_NONE;
-        if (p == end || !text_ok(p, end) || end - p > 32)
+        if (!mced_text_ok(p, end) || end - p > 32)
             return mced_kline_malformed(out, "bad initiator");
         mced_kline_set_str(out, MCED_STR_INITIATOR, p, (gsize)(end - p));
         return out->kind = MCED_KLINE_PPC_LEGACY_INITIATOR;

@@ -21,40 +21,6 @@
 
 typedef McedKlineKind (*MessageParser)(const char *p, const char *end, McedKline *out);
 
-static const char *
-trim_end(const char *msg, const char *end)
-{
-    while (end > msg && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r' || end[-1] == '\n'))
-        end--;
-    return end;
-}
-
-/* mced_scan_lit() for a literal that ends in blanks: where the line was cut
- * right after the words (its trailing blanks are already trimmed from
- * @end), it still matches, so that the caller reports the truncated line
- * instead of not recognising it. */
-static gboolean
-scan_head(const char **p, const char *end, const char *lit)
-{
-    gsize n = strlen(lit);
-    gsize words = n;
-    gsize avail = (gsize)(end - *p);
-
-    while (words > 0 && lit[words - 1] == ' ')
-        words--;
-    if (avail < words || memcmp(*p, lit, words) != 0)
-        return FALSE;
-    if (avail >= n && memcmp(*p + words, lit + words, n - words) == 0) {
-        *p += n;
-        return TRUE;
-    }
-    if (avail == words) {
-        *p += words;
-        return TRUE;
-    }
-    return FALSE;
-}
-
 /* glibc %p: "0x" and lower-case hex; QEMU never prints these for NULL */
 static gboolean
 scan_pointer(const char **p, const char *end, guint64 *ret)
@@ -233,7 +199,7 @@ mced_kline_parse_qemu(const char *msg, gsize len, McedKline *out)
     program_len = (gsize)(p - msg);
     if (!mced_scan_lit(&p, end, ": "))
         return MCED_KLINE_NONE;
-    end = trim_end(p, end);
+    end = mced_trim_end(p, end);
 
     if (!mced_scan_lit(&p, end, "warning: "))
         (void)mced_scan_lit(&p, end, "info: ");
@@ -242,7 +208,7 @@ mced_kline_parse_qemu(const char *msg, gsize len, McedKline *out)
         return MCED_KLINE_NONE;
 
     for (gsize i = 0; i < G_N_ELEMENTS(messages); i++) {
-        if (scan_head(&p, end, messages[i].lit)) {
+        if (mced_scan_head(&p, end, messages[i].lit)) {
             McedKlineKind k = messages[i].parse(p, end, out);
 
             if (k != MCED_KLINE_MALFORMED)

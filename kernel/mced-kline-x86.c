@@ -19,53 +19,6 @@
 
 typedef McedKlineKind (*LineParser)(const char *p, const char *end, McedKline *out);
 
-static const char *
-trim_end(const char *msg, const char *end)
-{
-    while (end > msg && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r' || end[-1] == '\n'))
-        end--;
-    return end;
-}
-
-/* mced_scan_lit() for a literal that ends in blanks: where the line was cut
- * right after the words (its trailing blanks are already trimmed from
- * @end), it still matches, so that the caller reports the truncated line
- * instead of not recognising it. */
-static gboolean
-scan_head(const char **p, const char *end, const char *lit)
-{
-    gsize n = strlen(lit);
-    gsize words = n;
-    gsize avail = (gsize)(end - *p);
-
-    while (words > 0 && lit[words - 1] == ' ')
-        words--;
-    if (avail < words || memcmp(*p, lit, words) != 0)
-        return FALSE;
-    if (avail >= n && memcmp(*p + words, lit + words, n - words) == 0) {
-        *p += n;
-        return TRUE;
-    }
-    if (avail == words) {
-        *p += words;
-        return TRUE;
-    }
-    return FALSE;
-}
-
-/* Free text we keep as a slice: non-empty and without NUL bytes. */
-static gboolean
-text_ok(const char *p, const char *end)
-{
-    return p < end && memchr(p, '\0', (gsize)(end - p)) == NULL;
-}
-
-static void
-set_text(McedKline *out, McedStr s, const char *text)
-{
-    mced_kline_set_str(out, s, text, strlen(text));
-}
-
 /* The architectural MCA error code (SDM vol. 3B, "Interpreting the MCA Error
  * Codes"): simple codes first, then the compound classes by their leading
  * bits. Bit 12 is the corrected-error filtering bit and is ignored. */
@@ -125,7 +78,7 @@ parse_header(const char *p, const char *end, McedKline *out)
     mced_kline_set_num(out, MCED_NUM_MCGSTATUS, mcgstatus);
     mced_kline_set_num(out, MCED_NUM_BANK, bank);
     mced_kline_set_num(out, MCED_NUM_STATUS, status);
-    set_text(out, MCED_STR_ERROR_TYPE, error_code_class(status));
+    mced_kline_set_text(out, MCED_STR_ERROR_TYPE, error_code_class(status));
     if ((status & MCI_STATUS_UC) == 0) {
         out->severity = MCED_SEVERITY_WARNING;
         out->disposition = MCED_DISPOSITION_RECOVERED;
@@ -154,7 +107,7 @@ parse_rip(const char *p, const char *end, McedKline *out)
         !mced_scan_lit(&p, end, ">"))
         return mced_kline_malformed(out, "bad RIP address");
     if (p != end) {
-        if (!mced_scan_lit(&p, end, " {") || end[-1] != '}' || !text_ok(p, end - 1))
+        if (!mced_scan_lit(&p, end, " {") || end[-1] != '}' || !mced_text_ok(p, end - 1))
             return mced_kline_malformed(out, "bad RIP symbol");
         sym = p;
     }
@@ -247,7 +200,7 @@ parse_tail(const char *p, const char *end, McedKline *out)
 static McedKlineKind
 parse_panic(const char *p, const char *end, McedKline *out)
 {
-    if (!text_ok(p, end))
+    if (!mced_text_ok(p, end))
         return mced_kline_malformed(out, "bad machine check panic reason");
     mced_kline_set_str(out, MCED_STR_MESSAGE, p, (gsize)(end - p));
     out->severity = MCED_SEVERITY_FATAL;
@@ -292,7 +245,7 @@ parse_hw_error(const char *p, const char *end, McedKline *out)
     };
 
     for (gsize i = 0; i < G_N_ELEMENTS(lines); i++)
-        if (scan_head(&p, end, lines[i].lit))
+        if (mced_scan_head(&p, end, lines[i].lit))
             return lines[i].parse(p, end, out);
     return mced_kline_malformed(out, "unknown [Hardware Error] line");
 }
@@ -300,8 +253,8 @@ parse_hw_error(const char *p, const char *end, McedKline *out)
 static void
 set_memory_event(McedKline *out, const char *action)
 {
-    set_text(out, MCED_STR_ERROR_TYPE, "memory");
-    set_text(out, MCED_STR_ACTION, action);
+    mced_kline_set_text(out, MCED_STR_ERROR_TYPE, "memory");
+    mced_kline_set_text(out, MCED_STR_ACTION, action);
     out->severity = MCED_SEVERITY_SEVERE;
     out->kind = MCED_KLINE_X86_EVENT;
 }
@@ -359,7 +312,7 @@ parse_mce_event(const char *p, const char *end, McedKline *out)
     if (p == end || (*p != 'U' && *p != 'M'))
         return MCED_KLINE_NONE;
     for (gsize i = 0; i < G_N_ELEMENTS(events); i++)
-        if (scan_head(&p, end, events[i].lit))
+        if (mced_scan_head(&p, end, events[i].lit))
             return events[i].parse(p, end, out);
     return MCED_KLINE_NONE;
 }
@@ -378,7 +331,7 @@ mced_kline_parse_x86(const char *msg, gsize len, McedKline *out)
         core = TRUE;
     else
         return MCED_KLINE_NONE;
-    end = trim_end(p, end);
+    end = mced_trim_end(p, end);
 
     if (mced_scan_lit(&p, end, "[Hardware Error]:")) {
         if (!mced_scan_lit(&p, end, " "))

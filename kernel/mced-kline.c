@@ -109,6 +109,55 @@ mced_scan_lit(const char **p, const char *end, const char *lit)
 }
 
 gboolean
+mced_scan_head(const char **p, const char *end, const char *lit)
+{
+    gsize n = strlen(lit);
+    gsize words = n;
+    gsize avail = (gsize)(end - *p);
+
+    while (words > 0 && lit[words - 1] == ' ')
+        words--;
+    if (avail < words || memcmp(*p, lit, words) != 0)
+        return FALSE;
+    if (avail >= n && memcmp(*p + words, lit + words, n - words) == 0) {
+        *p += n;
+        return TRUE;
+    }
+    if (avail == words) {
+        *p += words;
+        return TRUE;
+    }
+    return FALSE;
+}
+
+const char *
+mced_trim_end(const char *msg, const char *end)
+{
+    while (end > msg && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r' || end[-1] == '\n'))
+        end--;
+    return end;
+}
+
+gboolean
+mced_text_ok(const char *p, const char *end)
+{
+    if (p >= end)
+        return FALSE;
+    for (; p < end; p++) {
+        guchar c = (guchar)*p;
+        if (c < 0x20 || c == 0x7f)
+            return FALSE;
+    }
+    return TRUE;
+}
+
+void
+mced_kline_set_text(McedKline *k, McedStr s, const char *text)
+{
+    mced_kline_set_str(k, s, text, strlen(text));
+}
+
+gboolean
 mced_scan_dec(const char **p, const char *end, guint64 max, guint64 *ret)
 {
     const char *s = *p;

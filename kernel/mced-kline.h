@@ -116,5 +116,15 @@ gboolean mced_scan_hex(const char **p, const char *end, guint min_digits, guint 
 /* "0x" followed by hex digits */
 gboolean mced_scan_0xhex(const char **p, const char *end, guint64 *ret);
 gboolean mced_scan_lit(const char **p, const char *end, const char *lit);
+/* mced_scan_lit() for a literal ending in blanks that also matches when the
+ * line was cut right after its words (trailing blanks already trimmed), so
+ * that the caller reports the cut line as malformed instead of missing it. */
+gboolean mced_scan_head(const char **p, const char *end, const char *lit);
+/* End of [msg, end) without trailing blanks and CR/LF. */
+const char *mced_trim_end(const char *msg, const char *end);
+/* Text worth keeping as a slice: non-empty, no NUL or control bytes. */
+gboolean mced_text_ok(const char *p, const char *end);
+/* Set a string slot to a static string. */
+void mced_kline_set_text(McedKline *k, McedStr s, const char *text);
 
 G_END_DECLS

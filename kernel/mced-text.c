@@ -327,7 +327,9 @@ mced_text_strip(const char *line, gsize len, McedTextLine *out)
     const char *q, *start;
     TagKind origin;
 
-    *out = (McedTextLine){ .origin = MCED_TEXT_KERNEL };
+    *out = (McedTextLine){ .origin = MCED_TEXT_KERNEL, .msg = "" };
+    if (line == NULL || len == 0)
+        return;
 
     while (end > p && (end[-1] == '\n' || end[-1] == '\r' || is_blank(end[-1])))
         end--;

@@ -341,8 +341,8 @@ test_malformed(void)
         "MCE: CPU1: machine check (Severe) Guest UE Load/Store [Maybe]",
         "MCE: CPU1: machine check (Severe) Guest UE Load/Store",
         "MCE: CPU1: machine check (Severe)Guest UE Load/Store [Recovered]",
-        "MCE: CPU1: machine check (Severe) Guest UE Load/Store DAR: 00007fff8a3c1000 paddr: "
-        "00000000000000000000000001 [Recovered]",
+        ("MCE: CPU1: machine check (Severe) Guest UE Load/Store DAR: 00007fff8a3c1000 paddr: "
+         "00000000000000000000000001 [Recovered]"),
         "MCE: CPU1: machine check (Severe) Guest UE Load/Store paddr: 0000201f3a3c1000 [Recovered]",
         "MCE: CPU1: PID: 99999999999 Comm: x Guest NIP: [0]",
         "MCE: CPU1: PID: 12 Comm: x Guest NIP: [zz]",
@@ -390,8 +390,12 @@ test_hostile(void)
         static const char line[] = "MCE: CPU12: machine check (Severe) Guest UE Load/Store DAR: "
                                    "00007fff8a3c1000 paddr: 0000201f3a3c1000 [Not recovered]";
         for (gsize n = 0; n < sizeof(line) - 1; n++) {
-            g_autofree char *copy = g_memdup2(line, n); /* not NUL-terminated at n */
-            McedKlineKind kind = mced_kline_parse(copy, n, &k);
+            g_autofree char *copy = g_malloc(n + 1); /* never NULL, even for n == 0 */
+            McedKlineKind kind;
+
+            memcpy(copy, line, n);
+            copy[n] = 'X'; /* not NUL-terminated at n */
+            kind = mced_kline_parse(copy, n, &k);
             g_assert_cmpint(kind, !=, MCED_KLINE_PPC_SUMMARY);
         }
     }

@@ -162,15 +162,18 @@ mced_scan_dec(const char **p, const char *end, guint64 max, guint64 *ret)
 {
     const char *s = *p;
     guint64 v = 0;
+    guint n = 0;
 
-    if (s >= end || !g_ascii_isdigit(*s))
-        return FALSE;
-    for (; s < end && g_ascii_isdigit(*s); s++) {
+    /* Up to 19 decimal digits always fit in 64 bits, so only a 20th digit
+     * needs the overflow check; the bound is applied once at the end. */
+    for (; s < end && (guchar)(*s - '0') < 10; s++, n++) {
         guint d = (guint)(*s - '0');
-        if (v > (max - d) / 10)
+        if (G_UNLIKELY(n >= 19) && (n > 19 || v > (G_MAXUINT64 - d) / 10))
             return FALSE;
         v = v * 10 + d;
     }
+    if (n == 0 || v > max)
+        return FALSE;
     *p = s;
     *ret = v;
     return TRUE;
@@ -232,6 +235,13 @@ mced_comm_vcpu(const char *comm, gsize len, guint64 *ret_vcpu)
     return TRUE;
 }
 
+/* First bytes of every line any parser may claim. */
+static const gboolean prefilter_first[256] = {
+    ['M'] = TRUE, ['m'] = TRUE, ['c'] = TRUE, ['q'] = TRUE, ['S'] = TRUE, ['F'] = TRUE,
+    ['W'] = TRUE, ['H'] = TRUE, ['G'] = TRUE, ['N'] = TRUE, ['I'] = TRUE, ['E'] = TRUE,
+    ['P'] = TRUE,
+};
+
 #define HAS_PREFIX(m, len, lit) ((len) >= sizeof(lit) - 1 && memcmp((m), (lit), sizeof(lit) - 1) == 0)
 
 static McedKlineKind
@@ -248,7 +258,10 @@ parse_mce_prefixed(const char *msg, gsize len, McedKline *out)
 McedKlineKind
 mced_kline_parse(const char *msg, gsize len, McedKline *out)
 {
-    mced_kline_reset(out);
+    /* Nothing is cleared until the prefilter has said "maybe": the slot
+     * table is large and most lines never get that far. */
+    out->kind = MCED_KLINE_NONE;
+    out->malformed_reason = NULL;
 
     /* Old-format ppc64 continuation lines are indented; nothing else we
      * match starts with blanks. */
@@ -256,8 +269,9 @@ mced_kline_parse(const char *msg, gsize len, McedKline *out)
         msg++;
         len--;
     }
-    if (len < 4)
+    if (len < 4 || !prefilter_first[(guchar)msg[0]])
         return MCED_KLINE_NONE;
+    mced_kline_reset(out);
 
     switch (msg[0]) {
     case 'M':

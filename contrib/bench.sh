@@ -48,18 +48,21 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 declare -A target=([nonmatch]=150 [mce]=3000)
 declare -A label=([nonmatch]="non-matching" [mce]="mce")
-for mode in nonmatch mce; do
-    out="$tmp/callgrind.$mode"
-    valgrind --tool=callgrind --toggle-collect='bench_parse_loop*' \
-        --callgrind-out-file="$out" \
-        "$bench" --mode "$mode" --lines "$CALLGRIND_LINES" --reps 1 >"$tmp/log.$mode" 2>&1
-    # With --toggle-collect the totals are the collected events only.
-    ir=$(awk '/^(summary|totals):/ { print $2; exit }' "$out")
-    if [ -z "$ir" ]; then
-        echo "bench: no totals in $out" >&2
-        cat "$tmp/log.$mode" >&2
-        exit 1
-    fi
-    per_line=$(awk -v ir="$ir" -v n="$CALLGRIND_LINES" 'BEGIN { printf "%.1f", ir / n }')
-    echo "instructions/line ${label[$mode]}: $per_line (target <= ${target[$mode]})"
+for input in journal text; do
+    flag=""
+    [ "$input" = journal ] && flag="--journal"
+    for mode in nonmatch mce; do
+        out="$tmp/callgrind.$input.$mode"
+        valgrind --tool=callgrind --toggle-collect='bench_parse_loop*' \
+            --callgrind-out-file="$out" \
+            "$bench" --mode "$mode" --lines "$CALLGRIND_LINES" --reps 1 $flag >"$tmp/log.$mode" 2>&1
+        ir=$(awk '/^(summary|totals):/ { print $2; exit }' "$out")
+        if [ -z "$ir" ]; then
+            echo "bench: no totals in $out" >&2
+            cat "$tmp/log.$mode" >&2
+            exit 1
+        fi
+        per_line=$(awk -v ir="$ir" -v n="$CALLGRIND_LINES" 'BEGIN { printf "%.1f", ir / n }')
+        echo "instructions/line ${label[$mode]} ($input path): $per_line (target <= ${target[$mode]})"
+    done
 done

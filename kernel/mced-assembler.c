@@ -30,6 +30,7 @@ struct McedAssembler {
     Pending *legacy;
     Pending *x86;
     guint64 next_seq;
+    gint64 deadline_floor; /* no record expires before this (a lower bound) */
     McedAssemblerStats stats;
 };
 
@@ -132,15 +133,19 @@ merge_line(McedObservation *obs, const McedKline *k, const McedLineInfo *info, c
         obs->severity = k->severity;
     if (k->disposition > obs->disposition)
         obs->disposition = k->disposition;
-    for (int n = 0; n < _MCED_NUM_MAX; n++)
-        if (k->num_present & (G_GUINT64_CONSTANT(1) << n))
-            mced_observation_set_num(obs, (McedNum)n, k->num[n]);
-    for (int s = 0; s < _MCED_STR_MAX; s++)
-        if (k->str[s].ptr != NULL && k->str[s].len > 0)
-            mced_observation_set_str(obs, (McedStr)s, k->str[s].ptr, (gssize)k->str[s].len);
-    for (int b = 0; b < _MCED_BOOL_MAX; b++)
-        if (k->bool_present & (1u << b))
-            mced_observation_set_bool(obs, (McedBool)b, (k->bool_value & (1u << b)) != 0);
+    /* Walk only the slots the line set. */
+    for (guint64 bits = k->num_present; bits != 0; bits &= bits - 1) {
+        int n = __builtin_ctzll(bits);
+        mced_observation_set_num(obs, (McedNum)n, k->num[n]);
+    }
+    for (guint32 bits = k->str_present; bits != 0; bits &= bits - 1) {
+        int n = __builtin_ctz(bits);
+        mced_observation_set_str(obs, (McedStr)n, k->str[n].ptr, (gssize)k->str[n].len);
+    }
+    for (guint32 bits = k->bool_present; bits != 0; bits &= bits - 1) {
+        int n = __builtin_ctz(bits);
+        mced_observation_set_bool(obs, (McedBool)n, (k->bool_value & (1u << n)) != 0);
+    }
     if (info->raw != NULL)
         mced_observation_add_line(obs, info->raw, info->raw_len);
     else
@@ -246,10 +251,16 @@ mced_assembler_expire(McedAssembler *a, gint64 now_us)
     gint64 deadline;
 
     g_return_if_fail(a != NULL);
-    deadline = mced_assembler_next_deadline(a);
-    if (deadline < 0 || now_us < deadline)
+    /* The common case costs one comparison: lines only ever push
+     * deadlines later, so the floor stays a valid lower bound. */
+    if (now_us < a->deadline_floor)
         return;
-    finish_matching(a, pred_idle, now_us);
+    deadline = mced_assembler_next_deadline(a);
+    if (deadline >= 0 && now_us >= deadline) {
+        finish_matching(a, pred_idle, now_us);
+        deadline = mced_assembler_next_deadline(a);
+    }
+    a->deadline_floor = deadline < 0 ? G_MAXINT64 : deadline;
 }
 
 void
@@ -322,12 +333,15 @@ pending_new(McedAssembler *a, RecordType type, gint host_cpu)
 }
 
 static void
-add_to(Pending *p, const McedKline *k, const McedLineInfo *info, const char *msg, gsize len)
+add_to(McedAssembler *a, Pending *p, const McedKline *k, const McedLineInfo *info, const char *msg, gsize len)
 {
     merge_line(p->obs, k, info, msg, len);
     p->seen |= KIND_BIT(k->kind);
-    if (info->monotonic_us > 0)
+    if (info->monotonic_us > 0) {
         p->last_us = info->monotonic_us;
+        if (p->last_us + a->idle_us < a->deadline_floor)
+            a->deadline_floor = p->last_us + a->idle_us;
+    }
 }
 
 static void
@@ -364,7 +378,7 @@ feed_compact(McedAssembler *a, const McedKline *k, const McedLineInfo *info, con
             evict_oldest_compact(a);
         p = pending_new(a, RECORD_COMPACT, k->host_cpu);
         g_hash_table_insert(a->compact, GINT_TO_POINTER(k->host_cpu), p);
-        add_to(p, k, info, msg, len);
+        add_to(a, p, k, info, msg, len);
         return;
     }
 
@@ -375,7 +389,7 @@ feed_compact(McedAssembler *a, const McedKline *k, const McedLineInfo *info, con
         a->stats.lines_orphaned++;
         return;
     }
-    add_to(p, k, info, msg, len);
+    add_to(a, p, k, info, msg, len);
     if (k->kind == MCED_KLINE_PPC_CLASS)
         finish(a, p, TRUE);
 }
@@ -390,7 +404,7 @@ feed_legacy(McedAssembler *a, const McedKline *k, const McedLineInfo *info, cons
         if (p != NULL)
             finish(a, p, ended_normally(p));
         p = a->legacy = pending_new(a, RECORD_LEGACY, -1);
-        add_to(p, k, info, msg, len);
+        add_to(a, p, k, info, msg, len);
         return;
     }
     if (p == NULL) {
@@ -404,7 +418,7 @@ feed_legacy(McedAssembler *a, const McedKline *k, const McedLineInfo *info, cons
         a->stats.lines_orphaned++;
         return;
     }
-    add_to(p, k, info, msg, len);
+    add_to(a, p, k, info, msg, len);
 }
 
 static void
@@ -418,7 +432,7 @@ feed_x86(McedAssembler *a, const McedKline *k, const McedLineInfo *info, const c
         if (p != NULL)
             finish(a, p, p->tail);
         p = a->x86 = pending_new(a, RECORD_X86, k->host_cpu);
-        add_to(p, k, info, msg, len);
+        add_to(a, p, k, info, msg, len);
         return;
     case MCED_KLINE_X86_RIP:
     case MCED_KLINE_X86_TSC:
@@ -429,17 +443,17 @@ feed_x86(McedAssembler *a, const McedKline *k, const McedLineInfo *info, const c
             a->stats.lines_orphaned++;
             return;
         }
-        add_to(p, k, info, msg, len);
+        add_to(a, p, k, info, msg, len);
         if (k->kind == MCED_KLINE_X86_PROCESSOR)
             p->tail = TRUE;
         return;
     case MCED_KLINE_X86_TAIL:
         if (p != NULL)
-            add_to(p, k, info, msg, len);
+            add_to(a, p, k, info, msg, len);
         return;
     case MCED_KLINE_X86_PANIC:
         if (p != NULL) {
-            add_to(p, k, info, msg, len);
+            add_to(a, p, k, info, msg, len);
             finish(a, p, TRUE);
             return;
         }

@@ -305,7 +305,9 @@ match_class(const char *p, const char *end)
 
     for (gsize i = 0; i < G_N_ELEMENTS(error_classes); i++) {
         /* 2019 kernels spelled "software" in lower case. */
-        if (error_classes[i].len == n && g_ascii_strncasecmp(p, error_classes[i].str, n) == 0)
+        if (error_classes[i].len == n
+            && (memcmp(p, error_classes[i].str, n) == 0
+                || g_ascii_strncasecmp(p, error_classes[i].str, n) == 0))
             return TRUE;
     }
     return FALSE;

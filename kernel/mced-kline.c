@@ -58,6 +58,7 @@ mced_kline_reset(McedKline *k)
     k->severity = MCED_SEVERITY_UNKNOWN;
     k->disposition = MCED_DISPOSITION_UNKNOWN;
     k->num_present = 0;
+    k->str_present = 0;
     k->bool_present = 0;
     k->bool_value = 0;
     memset(k->str, 0, sizeof(k->str));
@@ -85,6 +86,10 @@ mced_kline_set_str(McedKline *k, McedStr s, const char *ptr, gsize len)
 {
     k->str[s].ptr = ptr;
     k->str[s].len = len;
+    if (ptr != NULL && len > 0)
+        k->str_present |= 1u << s;
+    else
+        k->str_present &= ~(1u << s);
 }
 
 void
@@ -95,17 +100,6 @@ mced_kline_set_bool(McedKline *k, McedBool b, gboolean v)
         k->bool_value |= 1u << b;
     else
         k->bool_value &= ~(1u << b);
-}
-
-gboolean
-mced_scan_lit(const char **p, const char *end, const char *lit)
-{
-    gsize n = strlen(lit);
-
-    if ((gsize)(end - *p) < n || memcmp(*p, lit, n) != 0)
-        return FALSE;
-    *p += n;
-    return TRUE;
 }
 
 gboolean
@@ -179,17 +173,30 @@ mced_scan_dec(const char **p, const char *end, guint64 max, guint64 *ret)
     return TRUE;
 }
 
+/* Value of a hex digit, or 0xff. */
+static inline guint8
+hex_value(guchar c)
+{
+    if ((guchar)(c - '0') < 10)
+        return (guint8)(c - '0');
+    c |= 0x20; /* lower case */
+    if ((guchar)(c - 'a') < 6)
+        return (guint8)(c - 'a' + 10);
+    return 0xff;
+}
+
 gboolean
 mced_scan_hex(const char **p, const char *end, guint min_digits, guint max_digits, guint64 *ret)
 {
     const char *s = *p;
     guint64 v = 0;
     guint n = 0;
+    guint8 d;
 
-    for (; s < end && g_ascii_isxdigit(*s); s++, n++) {
+    for (; s < end && (d = hex_value((guchar)*s)) != 0xff; s++, n++) {
         if (n >= max_digits || n >= 16)
             return FALSE;
-        v = (v << 4) | (guint64)g_ascii_xdigit_value(*s);
+        v = (v << 4) | d;
     }
     if (n == 0 || n < min_digits)
         return FALSE;

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <glib.h>
+#include <string.h>
 
 #include "mced-observation.h"
 
@@ -82,6 +83,7 @@ typedef struct {
     guint64 num[_MCED_NUM_MAX];
     guint64 num_present;
     McedSlice str[_MCED_STR_MAX];
+    guint32 str_present;
     guint32 bool_present;
     guint32 bool_value;
     const char *malformed_reason; /* static string, for MCED_KLINE_MALFORMED */
@@ -115,7 +117,6 @@ gboolean mced_scan_hex(const char **p, const char *end, guint min_digits, guint 
                        guint64 *ret);
 /* "0x" followed by hex digits */
 gboolean mced_scan_0xhex(const char **p, const char *end, guint64 *ret);
-gboolean mced_scan_lit(const char **p, const char *end, const char *lit);
 /* mced_scan_lit() for a literal ending in blanks that also matches when the
  * line was cut right after its words (trailing blanks already trimmed), so
  * that the caller reports the cut line as malformed instead of missing it. */
@@ -126,5 +127,17 @@ const char *mced_trim_end(const char *msg, const char *end);
 gboolean mced_text_ok(const char *p, const char *end);
 /* Set a string slot to a static string. */
 void mced_kline_set_text(McedKline *k, McedStr s, const char *text);
+
+/* Inline so that strlen() of a literal folds to a constant. */
+static inline gboolean
+mced_scan_lit(const char **p, const char *end, const char *lit)
+{
+    gsize n = strlen(lit);
+
+    if ((gsize)(end - *p) < n || memcmp(*p, lit, n) != 0)
+        return FALSE;
+    *p += n;
+    return TRUE;
+}
 
 G_END_DECLS

@@ -311,7 +311,7 @@ note_malformed(McedAssembler *a, const McedKline *k, const McedLineInfo *info, c
     a->stats.lines_malformed++;
     if (a->stats.first_malformed != NULL)
         return;
-    a->stats.first_malformed = g_strndup(msg, MIN(len, 256));
+    a->stats.first_malformed = mced_escape_line(msg, len, 256);
     a->stats.first_malformed_reason = g_strdup(k->malformed_reason);
     a->stats.first_malformed_cursor = g_strdup(info->cursor);
 }

@@ -233,6 +233,9 @@ parse_summary(McedKline *k, const char *p, const char *end)
     t_end--;
     if (take_dar_suffix(k, p, &t_end) < 0)
         return mced_kline_malformed(k, "bad DAR");
+    /* Whatever DAR or paddr text is left did not parse as a field. */
+    if (g_strstr_len(p, t_end - p, "DAR:") != NULL || g_strstr_len(p, t_end - p, "paddr:") != NULL)
+        return mced_kline_malformed(k, "bad DAR");
     if (t_end > p && !mced_text_ok(p, t_end))
         return mced_kline_malformed(k, "control characters in subtype");
     if (t_end > p)

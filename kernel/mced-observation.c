@@ -272,6 +272,30 @@ mced_observation_set_bool(McedObservation *obs, McedBool b, gboolean v)
         obs->bool_value &= ~(1u << b);
 }
 
+char *
+mced_escape_line(const char *s, gsize len, gsize max)
+{
+    GString *out;
+    gsize n = MIN(len, max);
+
+    if (memchr(s, '\0', n) == NULL) {
+        gboolean plain = TRUE;
+        for (gsize i = 0; i < n && plain; i++)
+            plain = (guchar)s[i] >= 0x20 && (guchar)s[i] != 0x7f;
+        if (plain)
+            return g_strndup(s, n);
+    }
+    out = g_string_sized_new(n + 16);
+    for (gsize i = 0; i < n; i++) {
+        guchar c = (guchar)s[i];
+        if (c < 0x20 || c == 0x7f)
+            g_string_append_printf(out, "\\x%02x", c);
+        else
+            g_string_append_c(out, (char)c);
+    }
+    return g_string_free(out, FALSE);
+}
+
 void
 mced_observation_add_line(McedObservation *obs, const char *line, gsize len)
 {
@@ -280,7 +304,7 @@ mced_observation_add_line(McedObservation *obs, const char *line, gsize len)
         obs->lines_truncated = TRUE;
         return;
     }
-    g_ptr_array_add(obs->lines, g_strndup(line, MIN(len, MCED_OBS_MAX_LINE_LEN)));
+    g_ptr_array_add(obs->lines, mced_escape_line(line, len, MCED_OBS_MAX_LINE_LEN));
 }
 
 void

@@ -167,6 +167,11 @@ mced_observation_get_bool(const McedObservation *obs, McedBool b)
     return (obs->bool_value & (1u << b)) != 0;
 }
 
+/* A copy of [s, s+len) cut to at most @max bytes of input, with NUL and
+ * other control bytes written as "\xNN" so that nothing is shortened
+ * silently and the result is one printable line. */
+char *mced_escape_line(const char *s, gsize len, gsize max);
+
 /* String tables. Each returns NULL for an out-of-range value. */
 const char *mced_obs_kind_to_string(McedObsKind k);
 McedObsKind mced_obs_kind_from_string(const char *s);

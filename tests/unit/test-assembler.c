@@ -279,6 +279,28 @@ test_malformed_counted(Fixture *f, gconstpointer data)
 }
 
 static void
+test_nul_bytes_kept(Fixture *f, gconstpointer data)
+{
+    /* a NUL inside a line neither shortens the example nor the kept line */
+    static const char bad[] = "MCE: CPU1: PID: 12 Comm: a\0b Guest NIP: [0]";
+    static const char good[] = "MCE: CPU1: machine check (Severe) Guest UE Load/Store [Recovered]";
+    static const char cls[] = "MCE: CPU1: Hardware error\0trailing";
+    McedLineInfo info = { .cursor = "nul" };
+    const McedAssemblerStats *st = mced_assembler_get_stats(f->a);
+
+    mced_assembler_feed(f->a, &info, bad, sizeof(bad) - 1);
+    g_assert_cmpuint(st->lines_malformed, ==, 1);
+    g_assert_cmpstr(st->first_malformed, ==, "MCE: CPU1: PID: 12 Comm: a\\x00b Guest NIP: [0]");
+
+    mced_assembler_feed(f->a, &info, good, sizeof(good) - 1);
+    mced_assembler_feed(f->a, &info, cls, sizeof(cls) - 1);
+    mced_assembler_flush(f->a);
+    g_assert_cmpuint(f->out->len, ==, 1);
+    g_assert_cmpuint(nth(f, 0)->lines->len, ==, 1);
+    g_assert_cmpuint(st->lines_malformed, ==, 2);
+}
+
+static void
 test_line_cap(Fixture *f, gconstpointer data)
 {
     /* a record never holds more than MCED_OBS_MAX_LINES lines */
@@ -309,6 +331,7 @@ main(int argc, char **argv)
     ADD("/assembler/bounded", test_bounded_pending);
     ADD("/assembler/malformed", test_malformed_counted);
     ADD("/assembler/line-cap", test_line_cap);
+    ADD("/assembler/nul-bytes", test_nul_bytes_kept);
 #undef ADD
     return g_test_run();
 }

@@ -345,6 +345,8 @@ test_malformed(void)
          "00000000000000000000000001 [Recovered]"),
         "MCE: CPU1: machine check (Severe) Guest UE Load/Store paddr: 0000201f3a3c1000 [Recovered]",
         "MCE: CPU1: PID: 99999999999 Comm: x Guest NIP: [0]",
+        "MCE: CPU12: machine check (Severe) Guest UE Load/Store DAR: zzzzzzzz [Not recovered]",
+        "MCE: CPU12: machine check (Severe) Guest UE Load/Store DAR: 1234 paddr: [Not recovered]",
         "MCE: CPU1: PID: 12 Comm: x Guest NIP: [zz]",
         "MCE: CPU1: PID: 12 Comm: x",
         "MCE: CPU1: NIP: [c000] ",

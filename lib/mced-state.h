@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Persistent state under the state directory (default /var/lib/kvm-mced,
+ * systemd's StateDirectory=):
+ *
+ *  state.json    versioned, rewritten atomically (temp file, fsync, rename,
+ *                fsync of the directory): the journal cursor, open incidents,
+ *                per-domain counters, ids of recent incidents.
+ *  history.jsonl append-only incident history, one JSON object per closed
+ *                incident; when it grows past its cap it is rotated to
+ *                history.jsonl.1 (one old generation kept).
+ *
+ * A state file that cannot be parsed, or that a newer version wrote, is
+ * moved aside to state.json.bad-<unix time> with a clear error; the daemon
+ * then starts from empty state rather than crash or guess.
+ */
+#pragma once
+
+#include <glib.h>
+
+#include "mced-incident.h"
+
+G_BEGIN_DECLS
+
+#define MCED_STATE_VERSION          1
+#define MCED_STATE_MAX_BYTES        (16 * 1024 * 1024) /* refuse larger state files */
+#define MCED_HISTORY_DEFAULT_CAP    (8 * 1024 * 1024)
+#define MCED_STATE_MAX_RECENT_IDS   4096
+
+/* Per-domain counters (by VM key: UUID, else name; "host" for the host). */
+typedef struct {
+    char *key;
+    char *name;
+    char *uuid;
+    guint64 incidents[_MCED_CLASS_MAX]; /* per class, ever */
+    gint64 last_incident_us;
+    char *last_incident_id;
+} McedDomainCounters;
+
+typedef struct {
+    char *journal_cursor;     /* NULL: none yet */
+    GPtrArray *open_incidents; /* McedIncident* (owned refs) */
+    GHashTable *domains;      /* key -> McedDomainCounters* (owned) */
+    GPtrArray *recent_ids;    /* char*, oldest first, at most MCED_STATE_MAX_RECENT_IDS */
+} McedState;
+
+McedState *mced_state_new(void);
+void mced_state_free(McedState *st);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(McedState, mced_state_free)
+
+/* Count a closed (or newly opened, per caller) incident against its domain. */
+McedDomainCounters *mced_state_count_incident(McedState *st, const McedIncident *inc);
+void mced_state_remember_id(McedState *st, const char *id);
+
+typedef struct McedStore McedStore;
+
+McedStore *mced_store_new(const char *state_dir, gsize history_cap);
+void mced_store_free(McedStore *s);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(McedStore, mced_store_free)
+
+/* Load state.json. A missing file gives empty state and TRUE. A corrupt or
+ * newer file is moved aside: empty state is returned, TRUE, and
+ * *ret_warning says what happened (caller logs it). FALSE only when the
+ * directory cannot be read at all. */
+McedState *mced_store_load(McedStore *s, char **ret_warning, GError **error);
+/* Write state.json atomically. On failure (read-only or full disk) the old
+ * file is intact and the error says why. */
+gboolean mced_store_save(McedStore *s, const McedState *st, GError **error);
+/* Append one closed incident to the history (and rotate past the cap). */
+gboolean mced_store_append_history(McedStore *s, const McedIncident *inc, GError **error);
+/* Read the history back (both generations, oldest first) as JSON lines. */
+GPtrArray *mced_store_read_history(McedStore *s, GError **error);
+
+/* JSON forms, shared with the D-Bus API and kvm-mcectl later. */
+struct json_object;
+struct json_object *mced_incident_to_json(const McedIncident *inc, gboolean with_observations);
+McedIncident *mced_incident_from_json(struct json_object *obj, GError **error);
+
+G_END_DECLS

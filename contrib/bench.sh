@@ -8,7 +8,8 @@
 #    mce), best and median of $BENCH_REPS repetitions.
 # 2. Instructions per line: the same program under callgrind, counting only
 #    inside bench_parse_loop() (text strip + assembler + line parsers), for
-#    the nonmatch and mce modes over $CALLGRIND_LINES lines.
+#    the nonmatch and mce modes over $CALLGRIND_LINES lines, on the journal
+#    path (bare messages, --journal) and the text path (prefixes stripped).
 #
 # Environment: BUILD_DIR (default build-bench, configured here if missing,
 # buildtype debugoptimized = -O2 -g), BENCH_LINES (1000000), BENCH_REPS (5),

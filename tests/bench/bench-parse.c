@@ -7,6 +7,8 @@
  *   --mode mixed     realistic log, ~1% of lines in machine-check records
  *   --mode nonmatch  no machine-check lines at all (the prefilter's case)
  *   --mode mce       nothing but machine-check records
+ *   --journal        strip the text prefixes before timing and feed bare
+ *                    messages, as the journal gives them
  *
  * Every line carries a printk timestamp ("[ 1234.567890] "). The records
  * are ppc64 compact 4-line records (guest and host), x86 "[Hardware Error]"

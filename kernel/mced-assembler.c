@@ -76,6 +76,14 @@ mced_assembler_free(McedAssembler *a)
     g_free(a);
 }
 
+void
+mced_assembler_set_idle_timeout(McedAssembler *a, gint64 idle_timeout_us)
+{
+    g_return_if_fail(a != NULL);
+    a->idle_us = idle_timeout_us > 0 ? idle_timeout_us : MCED_ASSEMBLER_DEFAULT_IDLE_US;
+    a->deadline_floor = 0; /* recompute on the next expire() */
+}
+
 static McedObsKind
 obs_kind_for(McedKlineKind k)
 {

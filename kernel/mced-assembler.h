@@ -58,6 +58,7 @@ typedef void (*McedObservationFunc)(McedObservation *obs, gpointer user_data);
 McedAssembler *mced_assembler_new(gint64 idle_timeout_us, McedObservationFunc emit,
                                   gpointer user_data);
 void mced_assembler_free(McedAssembler *a);
+void mced_assembler_set_idle_timeout(McedAssembler *a, gint64 idle_timeout_us);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(McedAssembler, mced_assembler_free)
 
 /* Feed one kernel message (already stripped of any text prefix). */

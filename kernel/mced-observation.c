@@ -278,13 +278,6 @@ mced_escape_line(const char *s, gsize len, gsize max)
     GString *out;
     gsize n = MIN(len, max);
 
-    if (memchr(s, '\0', n) == NULL) {
-        gboolean plain = TRUE;
-        for (gsize i = 0; i < n && plain; i++)
-            plain = (guchar)s[i] >= 0x20 && (guchar)s[i] != 0x7f;
-        if (plain)
-            return g_strndup(s, n);
-    }
     out = g_string_sized_new(n + 16);
     for (gsize i = 0; i < n; i++) {
         guchar c = (guchar)s[i];
@@ -304,7 +297,13 @@ mced_observation_add_line(McedObservation *obs, const char *line, gsize len)
         obs->lines_truncated = TRUE;
         return;
     }
-    g_ptr_array_add(obs->lines, mced_escape_line(line, len, MCED_OBS_MAX_LINE_LEN));
+    len = MIN(len, MCED_OBS_MAX_LINE_LEN);
+    /* Kept lines are C strings: only a NUL would shorten one. Other control
+     * bytes are escaped by whatever prints the line (JSON, the journal). */
+    if (memchr(line, '\0', len) == NULL)
+        g_ptr_array_add(obs->lines, g_strndup(line, len));
+    else
+        g_ptr_array_add(obs->lines, mced_escape_line(line, len, len));
 }
 
 void

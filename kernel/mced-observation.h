@@ -169,7 +169,7 @@ mced_observation_get_bool(const McedObservation *obs, McedBool b)
 
 /* A copy of [s, s+len) cut to at most @max bytes of input, with NUL and
  * other control bytes written as "\xNN" so that nothing is shortened
- * silently and the result is one printable line. */
+ * silently and the result is one printable line (safe on a terminal). */
 char *mced_escape_line(const char *s, gsize len, gsize max);
 
 /* String tables. Each returns NULL for an out-of-range value. */

@@ -43,7 +43,7 @@ McedConfig *mced_config_new_default(void);
 void mced_config_free(McedConfig *cfg);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(McedConfig, mced_config_free)
 
-/* Load @main_file (may be missing) and <dir of main_file>/conf.d/*.conf.
+/* Load @main_file (may be missing) and the .conf files of conf.d/ beside it.
  * Returns NULL with an error naming file:line:key on the first problem. */
 McedConfig *mced_config_load(const char *main_file, GError **error);
 

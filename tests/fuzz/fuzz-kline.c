@@ -1,13 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Fuzz mced_kline_parse(): the whole input as one message, then each line of
- * it. Checks that the result is a valid kind, that every string slice it
+ * it; each line also as a /dev/kmsg record (mced_kmsg_record_parse()). Checks that the result is a valid kind, that every string slice it
  * returns is readable, and that a malformed line says why.
  */
 #include "config.h"
 
 #include "fuzz-common.h"
 #include "mced-kline.h"
+#include "mced-kmsg.h"
 
 static volatile guint sink;
 
@@ -36,9 +37,23 @@ check_parse(const char *msg, gsize len)
 }
 
 static void
+check_kmsg(const char *rec, gsize len)
+{
+    McedKmsgRecord r;
+
+    if (!mced_kmsg_record_parse(rec, len, &r))
+        return;
+    g_assert_true(r.msg >= rec && r.msg + r.msg_len <= rec + len);
+    g_assert_cmpuint(r.level, <, 8);
+    sink += fuzz_touch(r.msg, r.msg_len);
+    check_parse(r.msg, r.msg_len);
+}
+
+static void
 on_line(const char *line, gsize len, gpointer user_data)
 {
     check_parse(line, len);
+    check_kmsg(line, len);
 }
 
 int

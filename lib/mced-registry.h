@@ -41,14 +41,17 @@ void mced_registry_free(McedRegistry *r);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(McedRegistry, mced_registry_free)
 
 /* Scan <procfs> for QEMU processes (a cmdline whose argv[0] basename starts
- * with "qemu" and that has -name or -uuid) and their threads. Processes no
- * longer present are kept, marked dead. Returns the number found alive. */
+ * with "qemu", or is "kvm" as Proxmox starts it, and that has -name or
+ * -uuid) and their threads. Processes no longer present are kept, marked
+ * dead. Returns the number found alive. */
 guint mced_registry_scan(McedRegistry *r, GError **error);
 
-/* The VM of thread @tid: first from what is remembered, else by reading
- * <procfs>/<tid>/status and the process's cmdline (registering it). NULL
- * when the thread is unknown and not (or no longer) a QEMU thread. The
- * result is owned by the caller. */
+/* The VM of thread @tid: the live QEMU process that holds it now
+ * (<procfs>/<tid>/status Tgid, then that process's cmdline; registering
+ * it), else what is remembered of it, so a dead VM's threads still
+ * resolve. The live answer comes first because a remembered tid may have
+ * been reused by another VM's thread. NULL when the thread is unknown and
+ * not (or no longer) a QEMU thread. The result is owned by the caller. */
 McedVmRef *mced_registry_lookup_tid(McedRegistry *r, gint64 tid);
 
 /* The VM of process @pid (QEMU -name/-uuid), same rules. */
@@ -57,6 +60,7 @@ McedVmRef *mced_registry_lookup_pid(McedRegistry *r, gint64 pid);
 /* Add what another source knows (libvirt, later). */
 void mced_registry_add(McedRegistry *r, gint64 pid, const char *name, const char *uuid);
 
+/* Remembered processes, dead and superseded ones included. */
 guint mced_registry_size(const McedRegistry *r);
 /* Borrowed; NULL if unknown. */
 const McedQemuProcess *mced_registry_get(const McedRegistry *r, gint64 pid);

@@ -70,6 +70,14 @@ gboolean mced_store_save(McedStore *s, const McedState *st, GError **error);
 gboolean mced_store_append_history(McedStore *s, const McedIncident *inc, GError **error);
 /* Read the history back (both generations, oldest first) as JSON lines. */
 GPtrArray *mced_store_read_history(McedStore *s, GError **error);
+/* The same; *ret_skipped counts lines that were not a whole JSON object
+ * (a torn last line after a crash) and were left out. */
+GPtrArray *mced_store_read_history_full(McedStore *s, guint *ret_skipped, GError **error);
+
+/* The realtime clock (microseconds) that names a moved-aside state file;
+ * g_get_real_time() unless set. For tests. */
+typedef gint64 (*McedStoreClockFunc)(gpointer user_data);
+void mced_store_set_clock(McedStore *s, McedStoreClockFunc func, gpointer user_data);
 
 /* JSON forms, shared with the D-Bus API and kvm-mcectl later. */
 struct json_object;

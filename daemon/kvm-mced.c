@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "mced-daemon.h"
 #include "mced-error.h"
 #include "mced-replay.h"
 
@@ -15,6 +16,13 @@
 static char *arg_replay;
 static gboolean arg_json;
 static gboolean arg_version;
+static char *arg_config;
+static char *arg_state_directory;
+static char *arg_journal_directory;
+static char *arg_journal_file;
+static char *arg_procfs_root;
+static char *arg_kmsg;
+static gboolean arg_no_journal_log;
 
 static const GOptionEntry option_entries[] = {
     {"replay",
@@ -27,6 +35,21 @@ static const GOptionEntry option_entries[] = {
      "FILE"},
     {"json", 0, 0, G_OPTION_ARG_NONE, &arg_json, "With --replay: one JSON object per line", NULL},
     {"version", 0, 0, G_OPTION_ARG_NONE, &arg_version, "Print the version and exit", NULL},
+    {"config", 'c', 0, G_OPTION_ARG_FILENAME, &arg_config,
+     "Configuration file (default /etc/kvm-mced/kvm-mced.conf, drop-ins in conf.d/ beside it)",
+     "FILE"},
+    {"state-directory", 0, 0, G_OPTION_ARG_FILENAME, &arg_state_directory,
+     "Where state and history are kept (default $STATE_DIRECTORY or /var/lib/kvm-mced)", "DIR"},
+    {"journal-directory", 0, 0, G_OPTION_ARG_FILENAME, &arg_journal_directory,
+     "Follow the journal files in DIR instead of the system journal", "DIR"},
+    {"journal-file", 0, 0, G_OPTION_ARG_FILENAME, &arg_journal_file,
+     "Follow one journal file instead of the system journal", "FILE"},
+    {"kmsg", 0, 0, G_OPTION_ARG_FILENAME, &arg_kmsg,
+     "Read kernel records from PATH (default /dev/kmsg when the host has no journal)", "PATH"},
+    {"procfs-root", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_FILENAME, &arg_procfs_root,
+     "Read processes from this procfs tree (tests)", "DIR"},
+    {"no-journal-log", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_NONE, &arg_no_journal_log,
+     "Log to stderr only (tests)", NULL},
     {NULL},
 };
 
@@ -50,11 +73,9 @@ parse_options(int *argc, char ***argv, GError **error)
             error, MCED_ERROR, MCED_ERROR_INVALID_ARGUMENT, "--json needs --replay FILE");
         return FALSE;
     }
-    if (!arg_version && arg_replay == NULL) {
-        g_set_error_literal(error,
-                            MCED_ERROR,
-                            MCED_ERROR_INVALID_ARGUMENT,
-                            "daemon mode is not implemented yet, use --replay FILE");
+    if (arg_journal_directory != NULL && arg_journal_file != NULL) {
+        g_set_error_literal(error, MCED_ERROR, MCED_ERROR_INVALID_ARGUMENT,
+                            "--journal-directory and --journal-file exclude each other");
         return FALSE;
     }
     return TRUE;
@@ -73,6 +94,25 @@ exit_status_for(const GError *error)
 }
 
 static gboolean
+run_daemon(GError **error)
+{
+    McedDaemonOptions opts = {
+        .config_file = arg_config,
+        .state_directory = arg_state_directory,
+        .journal_directory = arg_journal_directory,
+        .journal_file = arg_journal_file,
+        .procfs_root = arg_procfs_root,
+        .kmsg_path = arg_kmsg,
+        .no_journal_log = arg_no_journal_log,
+    };
+    g_autoptr(McedDaemon) daemon = mced_daemon_new(&opts, error);
+
+    if (daemon == NULL)
+        return FALSE;
+    return mced_daemon_run(daemon, error);
+}
+
+static gboolean
 run(int *argc, char ***argv, GError **error)
 {
     McedReplayOptions opts;
@@ -83,11 +123,14 @@ run(int *argc, char ***argv, GError **error)
         printf("%s %s\n", PACKAGE_NAME, PACKAGE_VERSION);
         return TRUE;
     }
-    opts = (McedReplayOptions){
-        .path = arg_replay,
-        .output = arg_json ? MCED_REPLAY_OUTPUT_JSON : MCED_REPLAY_OUTPUT_TABLE,
-    };
-    return mced_replay_run(&opts, error);
+    if (arg_replay != NULL) {
+        opts = (McedReplayOptions){
+            .path = arg_replay,
+            .output = arg_json ? MCED_REPLAY_OUTPUT_JSON : MCED_REPLAY_OUTPUT_TABLE,
+        };
+        return mced_replay_run(&opts, error);
+    }
+    return run_daemon(error);
 }
 
 int
@@ -102,5 +145,11 @@ main(int argc, char **argv)
         status = exit_status_for(error);
     }
     g_clear_pointer(&arg_replay, g_free);
+    g_clear_pointer(&arg_config, g_free);
+    g_clear_pointer(&arg_state_directory, g_free);
+    g_clear_pointer(&arg_journal_directory, g_free);
+    g_clear_pointer(&arg_journal_file, g_free);
+    g_clear_pointer(&arg_procfs_root, g_free);
+    g_clear_pointer(&arg_kmsg, g_free);
     return status;
 }

@@ -9,6 +9,7 @@
 
 #include "mced-error.h"
 #include "mced-observation-json.h"
+#include "mced-kmsg.h"
 #include "mced-replay.h"
 #include "mced-text.h"
 
@@ -40,6 +41,30 @@ mced_replay_new(McedObservationFunc sink, gpointer user_data)
     r = g_new0(McedReplay, 1);
     r->assembler = mced_assembler_new(MCED_ASSEMBLER_DEFAULT_IDLE_US, sink, user_data);
     return r;
+}
+
+void
+mced_replay_set_idle_timeout(McedReplay *r, gint64 idle_us)
+{
+    mced_assembler_set_idle_timeout(r->assembler, idle_us);
+}
+
+void
+mced_replay_expire(McedReplay *r, gint64 now_monotonic_us)
+{
+    mced_assembler_expire(r->assembler, now_monotonic_us);
+}
+
+gint64
+mced_replay_next_deadline(const McedReplay *r)
+{
+    return mced_assembler_next_deadline(r->assembler);
+}
+
+gboolean
+mced_replay_quiescent(const McedReplay *r)
+{
+    return mced_assembler_n_pending(r->assembler) == 0;
 }
 
 void
@@ -298,6 +323,40 @@ journal_get_field(sd_journal *j, const char *field, const char **ret, gsize *ret
         return FALSE;
     *ret = (const char *)data + flen + 1;
     *ret_len = len - flen - 1;
+    return TRUE;
+}
+
+gboolean
+mced_replay_feed_kmsg_record(McedReplay *r, const char *rec, gsize len, const char *boot_id,
+                             guint64 *ret_seq)
+{
+    McedKmsgRecord k;
+    g_autofree char *cursor = NULL;
+    McedLineInfo info;
+
+    r->counters.lines_read++;
+    if (!mced_kmsg_record_parse(rec, len, &k)) {
+        r->counters.process_lines++;
+        return FALSE;
+    }
+    *ret_seq = k.seq;
+    if (k.facility != 0) {
+        r->counters.injected_entries++;
+        return TRUE;
+    }
+    r->counters.kernel_lines++;
+    if (k.msg_len > MCED_REPLAY_MAX_LINE) {
+        k.msg_len = MCED_REPLAY_MAX_LINE;
+        r->counters.lines_truncated++;
+    }
+    cursor = g_strdup_printf("kmsg:%s:%" G_GUINT64_FORMAT, boot_id, k.seq);
+    info = (McedLineInfo){
+        .monotonic_us = (gint64)MIN(k.usec, (guint64)G_MAXINT64),
+        .cursor = cursor,
+        .raw = k.msg,
+        .raw_len = k.msg_len,
+    };
+    mced_replay_feed(r, &info, k.msg, k.msg_len);
     return TRUE;
 }
 

@@ -46,12 +46,26 @@ void mced_replay_feed(McedReplay *r, const McedLineInfo *info, const char *msg, 
 /* The entry @j is positioned on (already matched on _TRANSPORT=kernel). */
 gboolean mced_replay_feed_journal_entry(McedReplay *r, sd_journal *j, GError **error);
 
+/* One /dev/kmsg record. @boot_id names the boot for the cursor
+ * ("kmsg:<boot id>:<seq>"). Records a process wrote (facility != 0) are
+ * counted and skipped, as in the journal. Returns FALSE for a malformed
+ * record (counted too). */
+gboolean mced_replay_feed_kmsg_record(McedReplay *r, const char *rec, gsize len,
+                                      const char *boot_id, guint64 *ret_seq);
+
 /* Read a whole text log, journal file or journal directory (detected by the
  * journal file magic and by being a directory). Does not flush. */
 gboolean mced_replay_read_path(McedReplay *r, const char *path, GError **error);
 
 /* End of input: complete every open record. */
 void mced_replay_flush(McedReplay *r);
+
+/* For a live source: the assembler's idle timeout, its clock, and whether
+ * anything is half assembled (a saved position is exact only when not). */
+void mced_replay_set_idle_timeout(McedReplay *r, gint64 idle_us);
+void mced_replay_expire(McedReplay *r, gint64 now_monotonic_us);
+gint64 mced_replay_next_deadline(const McedReplay *r);
+gboolean mced_replay_quiescent(const McedReplay *r);
 
 const McedReplayCounters *mced_replay_get_counters(const McedReplay *r);
 const McedAssemblerStats *mced_replay_get_assembler_stats(const McedReplay *r);

@@ -1,0 +1,524 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "config.h"
+
+#include <errno.h>
+#include <glib-unix.h>
+#include <json-c/json.h>
+#include <stdio.h>
+#include <sys/stat.h>
+
+#include "mced-config.h"
+#include "mced-daemon.h"
+#include "mced-error.h"
+#include "mced-incident.h"
+#include "mced-log.h"
+#include "mced-names.h"
+#include "mced-paths.h"
+#include "mced-registry.h"
+#include "mced-replay.h"
+#include "mced-source-journal.h"
+#include "mced-source-kmsg.h"
+#include "mced-state.h"
+
+/* Longest time closed incidents and a changed cursor may wait in memory
+ * before they are written, while the input is quiet enough to write. */
+#define SAVE_DELAY_MS 1000
+/* Closed incidents kept for the history while the state directory is not
+ * writable; beyond this the oldest are dropped (and counted). */
+#define MAX_UNWRITTEN_HISTORY 1024
+
+struct McedDaemon {
+    McedDaemonOptions opts;
+    McedPaths *paths;
+    McedConfig *config;
+    char *config_file;
+    char *state_directory;
+
+    McedLog *log;
+    McedStore *store;
+    McedState *state;
+    McedRegistry *registry;
+    McedCorrelator *correlator;
+    McedReplay *replay;
+    McedJournalSource *journal;
+    McedKmsgSource *kmsg;
+
+    GMainLoop *loop;
+    GError *fatal;            /* set to stop the loop with an error */
+    guint sigterm, sigint, sighup;
+    guint live_timer;         /* assembler / correlator deadlines, once caught up */
+    guint save_timer;
+
+    gint64 data_now_us;       /* latest observation time seen (catch-up clock) */
+    gboolean caught_up;
+    gboolean dirty;           /* state differs from what is on disk */
+    gboolean storage_degraded;
+    GQueue unwritten;         /* McedIncident* closed, not yet in the history */
+    guint64 history_dropped;
+};
+
+static void schedule_save(McedDaemon *d);
+static void arm_live_timer(McedDaemon *d);
+
+/* ---- incidents ------------------------------------------------------- */
+
+static void
+on_incident(McedIncidentEvent event, McedIncident *inc, gpointer user_data)
+{
+    McedDaemon *d = user_data;
+
+    mced_log_incident(d->log, event, inc);
+    switch (event) {
+    case MCED_INCIDENT_EVENT_OPENED:
+        mced_state_remember_id(d->state, inc->id);
+        break;
+    case MCED_INCIDENT_EVENT_UPDATED:
+        break;
+    case MCED_INCIDENT_EVENT_CLOSED:
+        mced_state_count_incident(d->state, inc);
+        if (g_queue_get_length(&d->unwritten) >= MAX_UNWRITTEN_HISTORY) {
+            mced_incident_unref(g_queue_pop_head(&d->unwritten));
+            d->history_dropped++;
+        }
+        g_queue_push_tail(&d->unwritten, mced_incident_ref(inc));
+        break;
+    }
+    d->dirty = TRUE;
+    schedule_save(d);
+}
+
+static gint64
+observation_time(const McedObservation *obs)
+{
+    return obs->realtime_us != 0 ? obs->realtime_us : obs->monotonic_us;
+}
+
+static McedVmRef *
+attribute(McedDaemon *d, const McedObservation *obs)
+{
+    if (mced_observation_has_num(obs, MCED_NUM_TID)) {
+        McedVmRef *vm = mced_registry_lookup_tid(d->registry, (gint64)obs->num[MCED_NUM_TID]);
+        if (vm != NULL)
+            return vm;
+    }
+    if (mced_observation_has_num(obs, MCED_NUM_PID))
+        return mced_registry_lookup_pid(d->registry, (gint64)obs->num[MCED_NUM_PID]);
+    return NULL;
+}
+
+/* Every completed observation, from any source, ends here. */
+static void
+on_observation(McedObservation *obs, gpointer user_data)
+{
+    McedDaemon *d = user_data;
+    g_autoptr(McedObservation) owned = obs;
+    g_autoptr(McedVmRef) vm = attribute(d, obs);
+    gint64 t = observation_time(obs);
+
+    /* While catching up, time is the data's: incidents close when the
+     * input says their window has passed, not when a batch ended. */
+    if (t > d->data_now_us)
+        d->data_now_us = t;
+    if (!d->caught_up && d->data_now_us > 0)
+        mced_correlator_expire(d->correlator, d->data_now_us);
+    (void)mced_correlator_add(d->correlator, obs, vm);
+    d->dirty = TRUE;
+}
+
+/* ---- state ----------------------------------------------------------- */
+
+static gboolean
+write_history(McedDaemon *d, GError **error)
+{
+    while (!g_queue_is_empty(&d->unwritten)) {
+        McedIncident *inc = g_queue_peek_head(&d->unwritten);
+        if (!mced_store_append_history(d->store, inc, error))
+            return FALSE;
+        mced_incident_unref(g_queue_pop_head(&d->unwritten));
+    }
+    return TRUE;
+}
+
+static void
+refresh_state_snapshot(McedDaemon *d)
+{
+    g_autoptr(GPtrArray) open = mced_correlator_get_open(d->correlator);
+
+    g_ptr_array_set_size(d->state->open_incidents, 0);
+    for (guint i = 0; i < open->len; i++)
+        g_ptr_array_add(d->state->open_incidents, mced_incident_ref(open->pdata[i]));
+    if (d->journal != NULL) {
+        char *cursor = mced_journal_source_get_cursor(d->journal);
+        if (cursor != NULL) {
+            g_free(d->state->journal_cursor);
+            d->state->journal_cursor = g_strdup(cursor);
+            free(cursor); /* from sd-journal: malloc() */
+        }
+    } else if (d->kmsg != NULL) {
+        char *cursor = mced_kmsg_source_get_cursor(d->kmsg);
+        if (cursor != NULL) {
+            g_free(d->state->journal_cursor);
+            d->state->journal_cursor = cursor;
+        }
+    }
+}
+
+/* Writes history and state if nothing is half assembled: only then does
+ * the cursor match exactly what has been applied. */
+static gboolean
+try_save(McedDaemon *d, gboolean final)
+{
+    g_autoptr(GError) error = NULL;
+
+    if (!d->dirty)
+        return TRUE;
+    if (!final && !mced_replay_quiescent(d->replay))
+        return FALSE;
+
+    refresh_state_snapshot(d);
+    if (!write_history(d, &error) || !mced_store_save(d->store, d->state, &error)) {
+        if (!d->storage_degraded)
+            mced_log_event(d->log, LOG_ERR, MCED_MSGID_STATE_PROBLEM,
+                           "Cannot write state to %s: %s; keeping it in memory and retrying",
+                           d->state_directory, error->message);
+        d->storage_degraded = TRUE;
+        return FALSE;
+    }
+    if (d->storage_degraded) {
+        mced_log_event(d->log, LOG_NOTICE, MCED_MSGID_STATE_PROBLEM,
+                       "State directory %s is writable again; state saved%s",
+                       d->state_directory,
+                       d->history_dropped > 0 ? " (some history entries were lost)" : "");
+        d->storage_degraded = FALSE;
+    }
+    d->dirty = FALSE;
+    return TRUE;
+}
+
+static gboolean
+on_save_timer(gpointer user_data)
+{
+    McedDaemon *d = user_data;
+
+    d->save_timer = 0;
+    if (!try_save(d, FALSE))
+        schedule_save(d);
+    return G_SOURCE_REMOVE;
+}
+
+static void
+schedule_save(McedDaemon *d)
+{
+    if (d->save_timer == 0)
+        d->save_timer = g_timeout_add(SAVE_DELAY_MS, on_save_timer, d);
+}
+
+/* ---- live time --------------------------------------------------------- */
+
+static gboolean
+on_live_timer(gpointer user_data)
+{
+    McedDaemon *d = user_data;
+
+    d->live_timer = 0;
+    mced_replay_expire(d->replay, g_get_monotonic_time());
+    mced_correlator_expire(d->correlator, g_get_real_time());
+    arm_live_timer(d);
+    if (d->dirty)
+        schedule_save(d);
+    return G_SOURCE_REMOVE;
+}
+
+/* Once caught up, records and incidents end by the clock. */
+static void
+arm_live_timer(McedDaemon *d)
+{
+    gint64 next_mono = mced_replay_next_deadline(d->replay);
+    gint64 next_real = mced_correlator_next_deadline(d->correlator);
+    gint64 wait_us = G_MAXINT64;
+
+    if (!d->caught_up)
+        return;
+    if (next_mono >= 0)
+        wait_us = MIN(wait_us, next_mono - g_get_monotonic_time());
+    if (next_real >= 0)
+        wait_us = MIN(wait_us, next_real - g_get_real_time());
+    if (wait_us == G_MAXINT64)
+        return;
+    if (d->live_timer != 0)
+        g_source_remove(d->live_timer);
+    wait_us = CLAMP(wait_us, 0, G_GINT64_CONSTANT(3600) * G_USEC_PER_SEC);
+    d->live_timer = g_timeout_add((guint)((wait_us + 999) / 1000), on_live_timer, d);
+}
+
+static void
+on_batch(McedDaemon *d, gboolean caught_up)
+{
+    d->caught_up = caught_up;
+    if (caught_up)
+        arm_live_timer(d);
+    if (d->dirty)
+        schedule_save(d);
+}
+
+static void
+on_journal_batch(McedJournalSource *src, gboolean caught_up, gpointer user_data)
+{
+    on_batch(user_data, caught_up);
+}
+
+static void
+on_kmsg_batch(McedKmsgSource *src, gboolean caught_up, gpointer user_data)
+{
+    on_batch(user_data, caught_up);
+}
+
+/* ---- signals ----------------------------------------------------------- */
+
+static gboolean
+on_stop_signal(gpointer user_data)
+{
+    McedDaemon *d = user_data;
+
+    g_main_loop_quit(d->loop);
+    return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+on_sighup(gpointer user_data)
+{
+    McedDaemon *d = user_data;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(McedConfig) cfg = mced_config_load(d->config_file, &error);
+
+    if (cfg == NULL) {
+        mced_log_event(d->log, LOG_ERR, NULL,
+                       "Reload failed, keeping the running configuration: %s", error->message);
+        return G_SOURCE_CONTINUE;
+    }
+    mced_config_free(d->config);
+    d->config = g_steal_pointer(&cfg);
+    mced_correlator_set_window(d->correlator, d->config->correlation_window_us);
+    mced_log_event(d->log, LOG_INFO, NULL, "Configuration reloaded from %s", d->config_file);
+    return G_SOURCE_CONTINUE;
+}
+
+/* ---- setup ------------------------------------------------------------- */
+
+static gboolean
+stderr_is_journal(const McedPaths *paths)
+{
+    struct stat st;
+    guint64 dev, ino;
+
+    if (paths->journal_stream == NULL || fstat(STDERR_FILENO, &st) < 0)
+        return FALSE;
+    if (sscanf(paths->journal_stream, "%" G_GUINT64_FORMAT ":%" G_GUINT64_FORMAT, &dev, &ino) != 2)
+        return FALSE;
+    return (guint64)st.st_dev == dev && (guint64)st.st_ino == ino;
+}
+
+static void
+load_known_ids(McedDaemon *d)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GPtrArray) lines = mced_store_read_history(d->store, &error);
+
+    for (guint i = 0; i < d->state->recent_ids->len; i++)
+        mced_correlator_add_known_id(d->correlator, d->state->recent_ids->pdata[i]);
+    if (lines == NULL)
+        return;
+    for (guint i = 0; i < lines->len; i++) {
+        json_object *obj = json_tokener_parse(lines->pdata[i]);
+        json_object *id = NULL;
+
+        if (obj != NULL && json_object_object_get_ex(obj, "id", &id)
+            && json_object_is_type(id, json_type_string))
+            mced_correlator_add_known_id(d->correlator, json_object_get_string(id));
+        json_object_put(obj);
+    }
+}
+
+McedDaemon *
+mced_daemon_new(const McedDaemonOptions *opts, GError **error)
+{
+    g_autoptr(McedDaemon) d = g_new0(McedDaemon, 1);
+    g_autofree char *warning = NULL;
+
+    d->opts = *opts;
+    g_queue_init(&d->unwritten);
+    d->paths = mced_paths_new_from_environment();
+    d->config_file = g_strdup(opts->config_file != NULL ? opts->config_file
+                                                         : d->paths->config_file);
+    d->config = mced_config_load(d->config_file, error);
+    if (d->config == NULL)
+        return NULL;
+
+    if (opts->state_directory != NULL)
+        d->state_directory = g_strdup(opts->state_directory);
+    else if (d->paths->state_directory_from_env)
+        d->state_directory = g_strdup(d->paths->state_directory);
+    else
+        d->state_directory = g_strdup(d->config->state_directory);
+
+    d->log = mced_log_new(!opts->no_journal_log, !stderr_is_journal(d->paths));
+    d->store = mced_store_new(d->state_directory, d->config->history_max_size);
+    d->state = mced_store_load(d->store, &warning, error);
+    if (d->state == NULL)
+        return NULL;
+    if (warning != NULL)
+        mced_log_event(d->log, LOG_ERR, MCED_MSGID_STATE_PROBLEM, "%s", warning);
+
+    d->registry = mced_registry_new(opts->procfs_root != NULL ? opts->procfs_root
+                                                              : d->paths->procfs_root);
+    d->correlator = mced_correlator_new(d->config->correlation_window_us, on_incident, d);
+    load_known_ids(d);
+    for (guint i = 0; i < d->state->open_incidents->len; i++)
+        mced_correlator_restore(d->correlator, d->state->open_incidents->pdata[i]);
+
+    d->replay = mced_replay_new(on_observation, d);
+    mced_replay_set_idle_timeout(d->replay, d->config->record_timeout_us);
+    d->loop = g_main_loop_new(NULL, FALSE);
+    return g_steal_pointer(&d);
+}
+
+void
+mced_daemon_free(McedDaemon *d)
+{
+    if (d == NULL)
+        return;
+    if (d->save_timer != 0)
+        g_source_remove(d->save_timer);
+    if (d->live_timer != 0)
+        g_source_remove(d->live_timer);
+    if (d->sigterm != 0)
+        g_source_remove(d->sigterm);
+    if (d->sigint != 0)
+        g_source_remove(d->sigint);
+    if (d->sighup != 0)
+        g_source_remove(d->sighup);
+    mced_journal_source_free(d->journal);
+    mced_kmsg_source_free(d->kmsg);
+    mced_replay_free(d->replay);
+    mced_correlator_free(d->correlator);
+    mced_registry_free(d->registry);
+    mced_state_free(d->state);
+    mced_store_free(d->store);
+    mced_log_free(d->log);
+    mced_config_free(d->config);
+    mced_paths_free(d->paths);
+    g_queue_clear_full(&d->unwritten, (GDestroyNotify)mced_incident_unref);
+    g_clear_pointer(&d->loop, g_main_loop_unref);
+    g_clear_error(&d->fatal);
+    g_free(d->config_file);
+    g_free(d->state_directory);
+    g_free(d);
+}
+
+static gboolean
+host_has_journal(void)
+{
+    return g_file_test("/run/log/journal", G_FILE_TEST_IS_DIR)
+           || g_file_test("/var/log/journal", G_FILE_TEST_IS_DIR);
+}
+
+static const char *
+cursor_for(const McedDaemon *d, gboolean kmsg)
+{
+    const char *c = d->state->journal_cursor;
+
+    /* A position belongs to the kind of source that wrote it. */
+    if (c == NULL || g_str_has_prefix(c, "kmsg:") != kmsg)
+        return NULL;
+    return c;
+}
+
+static gboolean
+start_kmsg(McedDaemon *d, GError **error)
+{
+    d->kmsg = mced_kmsg_source_new(d->opts.kmsg_path, d->replay, on_kmsg_batch, d, error);
+    if (d->kmsg == NULL || !mced_kmsg_source_start(d->kmsg, cursor_for(d, TRUE), error))
+        return FALSE;
+    mced_log_event(d->log, LOG_INFO, MCED_MSGID_STARTED, "kvm-mced %s following %s",
+                   PACKAGE_VERSION, mced_kmsg_source_describe(d->kmsg));
+    return TRUE;
+}
+
+static gboolean
+start_journal(McedDaemon *d, McedJournalKind kind, const char *path, GError **error)
+{
+    const char *cursor = cursor_for(d, FALSE);
+
+    d->journal = mced_journal_source_new(kind, path, d->replay, on_journal_batch, d, error);
+    if (d->journal == NULL || !mced_journal_source_start(d->journal, cursor, error))
+        return FALSE;
+    mced_log_event(d->log, LOG_INFO, MCED_MSGID_STARTED, "kvm-mced %s following %s%s",
+                   PACKAGE_VERSION, mced_journal_source_describe(d->journal),
+                   cursor != NULL ? " from its saved position" : "");
+    return TRUE;
+}
+
+static gboolean
+start_sources(McedDaemon *d, GError **error)
+{
+    g_autoptr(GError) scan_error = NULL;
+
+    if (mced_registry_scan(d->registry, &scan_error) == 0 && scan_error != NULL)
+        mced_log_event(d->log, LOG_WARNING, NULL, "Cannot scan for QEMU processes: %s",
+                       scan_error->message);
+
+    /* Explicit sources (tests, another host's journal) first. */
+    if (d->opts.journal_directory != NULL)
+        return start_journal(d, MCED_JOURNAL_DIRECTORY, d->opts.journal_directory, error);
+    if (d->opts.journal_file != NULL)
+        return start_journal(d, MCED_JOURNAL_FILE, d->opts.journal_file, error);
+    if (d->opts.kmsg_path != NULL)
+        return start_kmsg(d, error);
+
+    switch (d->config->journal) {
+    case MCED_TRISTATE_YES:
+        return start_journal(d, MCED_JOURNAL_SYSTEM, NULL, error);
+    case MCED_TRISTATE_AUTO:
+        if (host_has_journal() || d->config->kmsg == MCED_TRISTATE_NO)
+            return start_journal(d, MCED_JOURNAL_SYSTEM, NULL, error);
+        mced_log_event(d->log, LOG_NOTICE, MCED_MSGID_SOURCE_DEGRADED,
+                       "No journal on this host, reading /dev/kmsg instead");
+        return start_kmsg(d, error);
+    case MCED_TRISTATE_NO:
+        break;
+    }
+    if (d->config->kmsg == MCED_TRISTATE_NO) {
+        g_set_error_literal(error, MCED_ERROR, MCED_ERROR_INVALID_ARGUMENT,
+                            "no source: both the journal and /dev/kmsg are disabled in the "
+                            "configuration");
+        return FALSE;
+    }
+    return start_kmsg(d, error);
+}
+
+gboolean
+mced_daemon_run(McedDaemon *d, GError **error)
+{
+    if (!start_sources(d, error))
+        return FALSE;
+
+    d->sigterm = g_unix_signal_add(SIGTERM, on_stop_signal, d);
+    d->sigint = g_unix_signal_add(SIGINT, on_stop_signal, d);
+    d->sighup = g_unix_signal_add(SIGHUP, on_sighup, d);
+
+    g_main_loop_run(d->loop);
+
+    /* A clean stop completes what is half assembled and keeps the open
+     * incidents open: they go on after the restart. */
+    mced_replay_flush(d->replay);
+    d->dirty = TRUE;
+    if (!try_save(d, TRUE))
+        mced_log_event(d->log, LOG_ERR, MCED_MSGID_STATE_PROBLEM,
+                       "Stopping with state not saved to %s", d->state_directory);
+    mced_log_event(d->log, LOG_INFO, MCED_MSGID_STOPPED, "kvm-mced stopped");
+    if (d->fatal != NULL) {
+        g_propagate_error(error, g_steal_pointer(&d->fatal));
+        return FALSE;
+    }
+    return TRUE;
+}

@@ -1,0 +1,761 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""Integration tests: the real kvm-mced daemon against real journal files.
+
+    cases.py --list
+        Print the case names, one per line; tests/integration/meson.build
+        registers one meson test per name (suite 'integration').
+
+    cases.py --kvm-mced PATH CASE
+        Run one case. Exit 0 on success, 1 on failure, 77 (with a line
+        "SKIP <reason>") when a program the case needs is missing or it
+        needs root and is not.
+
+Kernel lines are written as journald stores them (Journal Export Format
+through systemd-journal-remote, reference/test-harness.md 9), QEMU
+processes are a fixture tree passed as --procfs-root, and every wait is on
+the daemon's stderr lines (or a file, where nothing else tells) with a
+deadline. MCED_IT_VERBOSE=1 echoes the daemon's stderr; MCED_IT_KEEP=1
+keeps the scratch directories (they are kept anyway when a case fails).
+"""
+
+import glob
+import json
+import os
+import random
+import re
+import signal
+import subprocess
+import sys
+import time
+import traceback
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import harness as h  # noqa: E402
+
+SOURCE_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+CATALOG = os.path.join(SOURCE_ROOT, "systemd", "kvm-mced.catalog")
+
+MSGID_OPENED = "016a85af17a346cea22ba9af41214837"
+MSGID_CLOSED = "974e3e0ee5bd4abea88b545d771437e7"
+
+UUID_WEB1 = "4b3f6c1e-8a2d-4c5e-9f10-2a3b4c5d6e7f"
+UUID_DB1 = "0d9e8f7a-6b5c-4d3e-8f2a-1b0c9d8e7f6a"
+
+CASES = []
+
+
+def case(name, needs_mount_ns=False):
+    def deco(fn):
+        CASES.append((name, fn, needs_mount_ns))
+        return fn
+    return deco
+
+
+class Env:
+    """What most cases share: a scratch dir, a journal dir, a state dir,
+    a config file and a /proc fixture with two VMs (web1, db1)."""
+
+    def __init__(self, sc, kvm_mced, window="2s", record_timeout="200ms"):
+        self.sc = sc
+        self.kvm_mced = kvm_mced
+        self.jdir = sc.mkdir("journal")
+        self.sdir = sc.mkdir("state")
+        self.config = h.write_config(sc.join("kvm-mced.conf"), window, record_timeout)
+        self.proc = h.ProcFixture(sc.join("proc"))
+        self.proc.add_other(1, ["/sbin/init"], "systemd")
+        # web1: vCPU threads 4002..4009 are "CPU 0/KVM" .. "CPU 7/KVM"
+        self.proc.add_qemu(4000, "web1", UUID_WEB1, {4002 + k: k for k in range(8)})
+        self.proc.add_qemu(5000, "db1", UUID_DB1, {5002 + k: k for k in range(4)})
+
+    def daemon(self, **kw):
+        kw.setdefault("journal_dir", self.jdir)
+        kw.setdefault("state_dir", self.sdir)
+        kw.setdefault("config", self.config)
+        kw.setdefault("procfs", self.proc.root)
+        return h.Daemon(self.sc, self.kvm_mced, **kw)
+
+    def live(self):
+        return h.LiveJournal(self.sc, self.jdir, h.ExportClock(live=True))
+
+
+def by_name(objs):
+    return {h.incident_domain_name(o): o for o in objs}
+
+
+# ---- 1. follow --------------------------------------------------------------
+
+
+@case("follow")
+def case_follow(sc, kvm_mced):
+    env = Env(sc, kvm_mced)
+    live = env.live()
+    d = env.daemon()
+    d.wait_started()
+
+    # web1, vCPU 3 (thread 4005): a guest UE, not recovered.
+    mark = d.mark()
+    t0 = time.monotonic()
+    live.kernel(h.ppc64_guest_ue(12, 4005, 3))
+    inc = d.wait_incident(5, "web1's incident to open", mark, event="opened")
+    latency = time.monotonic() - t0
+    h.check(inc.name == "web1", f"first incident is {inc!r}, expected domain 'web1'")
+    h.check(inc.klass == "guest", f"web1's incident has class {inc.klass}, expected guest")
+    h.check(latency <= 1.0, f"web1's incident opened {latency:.3f}s after the write (limit 1s)")
+    h.log(f"web1 opened {latency * 1000:.0f} ms after the write")
+    web1 = inc
+
+    # db1, vCPU 2 (thread 5004): recovered SLB multihit.
+    mark = d.mark()
+    t0 = time.monotonic()
+    live.kernel(h.ppc64_guest_slb_recovered(40, 5004, 2))
+    inc = d.wait_incident(5, "db1's incident to open", mark, event="opened")
+    latency = time.monotonic() - t0
+    h.check(inc.name == "db1", f"second incident is {inc!r}, expected domain 'db1'")
+    h.check(inc.klass == "corrected", f"db1's incident has class {inc.klass}, expected corrected")
+    h.check(latency <= 1.0, f"db1's incident opened {latency:.3f}s after the write (limit 1s)")
+    db1 = inc
+
+    # Both close once their 2 s window has passed with nothing new.
+    d.wait_incident(6, "web1's incident to close", web1.index, event="closed", name="web1")
+    d.wait_incident(6, "db1's incident to close", db1.index, event="closed", name="db1")
+
+    # An x86 block with no PID: host-level.
+    mark = d.mark()
+    live.kernel(h.x86_host_block(), priority=h.EMERG)
+    inc = d.wait_incident(5, "the host incident to open", mark, event="opened")
+    h.check(inc.host, f"x86 block opened {inc!r}, expected a host incident")
+    h.check(inc.klass == "host", f"host incident has class {inc.klass}, expected host")
+    d.wait_incident(6, "the host incident to close", inc.index, event="closed", host=True)
+    host = inc
+
+    d.stop()
+    hist = h.history_objects(env.sdir)
+    ids = [o.get("id") for o in hist]
+    h.check(ids == [web1.id, db1.id, host.id],
+            f"history ids {ids}, expected {[web1.id, db1.id, host.id]}")
+    want = [("web1", "guest"), ("db1", "corrected"), (None, "host")]
+    got = [(h.incident_domain_name(o), o.get("class")) for o in hist]
+    h.check(got == want, f"history (domain, class) {got}, expected {want}")
+    uuids = [o.get("domain_uuid") for o in hist]
+    h.check(uuids == [UUID_WEB1, UUID_DB1, None], f"history domain_uuid {uuids}")
+    state = h.read_state(env.sdir)
+    h.check(state is not None, "no state.json after SIGTERM")
+    h.check(state.get("journal_cursor"), "state.json has no journal_cursor")
+    h.check(not state.get("open_incidents"), f"open incidents left: {state.get('open_incidents')}")
+
+
+# ---- 2. injected -------------------------------------------------------------
+
+
+@case("injected")
+def case_injected(sc, kvm_mced):
+    env = Env(sc, kvm_mced)
+    live = env.live()
+    d = env.daemon()
+    d.wait_started()
+    mark = d.mark()
+    # What a process writing into /dev/kmsg produces: facility 1, "MCE"
+    # split off. Aimed at web1's vCPU thread: must open nothing.
+    live.injected([ln[len("MCE: "):] for ln in h.ppc64_guest_ue(3, 4005, 3)])
+    # Then a genuine record for db1: the first incident must be db1's.
+    live.kernel(h.ppc64_guest_ue(40, 5003, 1))
+    inc = d.wait_incident(5, "db1's incident to open", mark, event="opened")
+    h.check(inc.name == "db1", f"first incident after the injected lines is {inc!r}, expected db1")
+    d.wait_incident(6, "db1's incident to close", inc.index, event="closed", name="db1")
+    d.stop()
+    bad = [ln for ln in d.lines if "web1" in ln]
+    h.check(not bad, f"the injected record was acted on: {bad}")
+    names = [h.incident_domain_name(o) for o in h.history_objects(env.sdir)]
+    h.check(names == ["db1"], f"history domains {names}, expected ['db1']")
+
+
+# ---- 3. journald ---------------------------------------------------------------
+
+
+def setup_private_journald(sc):
+    """Inside the mount namespace: tmpfs on /run (holding
+    /run/systemd/journal and /run/log/journal), on /var/log/journal, and a
+    catalog of our own; then journald in the background."""
+    journald = h.need_program("systemd-journald", h.JOURNALD_CANDIDATES)
+    h.need_program("journalctl")
+    h.mount("--make-rprivate", "/")
+    # /run/systemd/journal and /run/log/journal may not exist on the host:
+    # a private /run holds both without creating anything outside.
+    h.mount("-t", "tmpfs", "-o", "mode=0755", "tmpfs", "/run")
+    for p in ("/run/systemd/journal", "/run/log/journal"):
+        os.makedirs(p, exist_ok=True)
+        h.mount("-t", "tmpfs", "-o", "mode=0755", "tmpfs", p)
+    if h.is_dir("/var/log/journal"):
+        h.mount("-t", "tmpfs", "-o", "mode=2755", "tmpfs", "/var/log/journal")
+    jlog = open(sc.join("journald.log"), "wb")
+    env = dict(os.environ, SYSTEMD_LOG_TARGET="console", SYSTEMD_LOG_LEVEL="info")
+    p = sc.spawn([journald], stdin=subprocess.DEVNULL, stdout=jlog, stderr=jlog, env=env)
+    h.poll_until(lambda: os.path.exists("/run/systemd/journal/socket") or p.poll() is not None,
+                 10, "journald's socket")
+    if p.poll() is not None:
+        h.fail(f"systemd-journald exited ({p.returncode}): "
+               + open(sc.join("journald.log"), errors="replace").read())
+    return p
+
+
+def install_catalog(sc):
+    """Our catalog beside systemd's, in a private copy of the catalog
+    directory, and a private database. Returns False if that cannot be
+    done here."""
+    srcdir = None
+    for d in ("/usr/lib/systemd/catalog", "/lib/systemd/catalog"):
+        if h.is_dir(d):
+            srcdir = d
+            break
+    if srcdir is None or not h.is_dir("/var/lib/systemd/catalog"):
+        h.log("no catalog directories: catalog check skipped")
+        return False
+    copy = sc.mkdir("catalog")
+    for f in glob.glob(os.path.join(srcdir, "*.catalog")):
+        with open(f, "rb") as a, open(os.path.join(copy, os.path.basename(f)), "wb") as b:
+            b.write(a.read())
+    with open(CATALOG, "rb") as a, open(os.path.join(copy, "kvm-mced.catalog"), "wb") as b:
+        b.write(a.read())
+    h.mount("--bind", copy, srcdir)
+    h.mount("-t", "tmpfs", "tmpfs", "/var/lib/systemd/catalog")
+    r = subprocess.run(["journalctl", "--update-catalog"], capture_output=True, timeout=60)
+    if r.returncode != 0:
+        h.fail(f"journalctl --update-catalog: {r.stderr.decode(errors='replace')}")
+    return True
+
+
+def journal_entries(*matches):
+    r = subprocess.run(["journalctl", "-o", "json", "--no-pager"] + list(matches),
+                       capture_output=True, timeout=60)
+    if r.returncode not in (0, 1):
+        h.fail(f"journalctl: {r.stderr.decode(errors='replace')}")
+    return [json.loads(ln) for ln in r.stdout.decode(errors="replace").splitlines() if ln.strip()]
+
+
+@case("journald", needs_mount_ns=True)
+def case_journald(sc, kvm_mced):
+    journald = setup_private_journald(sc)
+    have_catalog = install_catalog(sc)
+    env = Env(sc, kvm_mced)
+    live = env.live()
+    d = env.daemon(journal_log=True)
+    d.wait_started()
+    mark = d.mark()
+    live.kernel(h.ppc64_guest_ue(12, 4005, 3))
+    inc = d.wait_incident(5, "web1's incident to open", mark, event="opened", name="web1")
+    closed = d.wait_incident(6, "web1's incident to close", inc.index, event="closed",
+                             name="web1")
+
+    match = f"KVM_MCED_INCIDENT={inc.id}"
+    entries = h.poll_until(
+        lambda: [e for e in journal_entries(match) if e.get("MESSAGE_ID") == MSGID_CLOSED]
+        and journal_entries(match), 10, "the daemon's entries in the journal")
+    opened = [e for e in entries if e.get("MESSAGE_ID") == MSGID_OPENED]
+    h.check(len(opened) == 1, f"{len(opened)} incident-opened entries for {inc.id}, expected 1")
+    e = opened[0]
+    want = {
+        "KVM_MCED_INCIDENT": inc.id,
+        "KVM_MCED_DOMAIN": "web1",
+        "KVM_MCED_DOMAIN_UUID": UUID_WEB1,
+        "KVM_MCED_CLASS": "guest",
+        "KVM_MCED_HOST_CPU": "12",
+        "KVM_MCED_VCPU": "3",
+        "KVM_MCED_ADDRESS": "0x201f3a3c1000",
+        "PRIORITY": "3",
+    }
+    bad = {k: (e.get(k), v) for k, v in want.items() if e.get(k) != v}
+    h.check(not bad, f"opened entry fields (got, expected): {bad}\n  entry: {e}")
+    for k in ("KVM_MCED_SEVERITY", "KVM_MCED_DISPOSITION", "KVM_MCED_ERROR_TYPE", "MESSAGE"):
+        h.check(e.get(k), f"opened entry has no {k}: {e}")
+    h.check(e["MESSAGE"] in inc.line, f"journal MESSAGE {e['MESSAGE']!r} is not the stderr line")
+    h.check(any(x.get("MESSAGE_ID") == MSGID_CLOSED and x.get("KVM_MCED_INCIDENT") == closed.id
+                for x in entries), "no incident-closed entry")
+
+    if have_catalog:
+        h.log("checking the catalog text with journalctl -x")
+        r = subprocess.run(["journalctl", "-x", "--no-pager", f"MESSAGE_ID={MSGID_OPENED}",
+                            match], capture_output=True, timeout=60)
+        out = r.stdout.decode(errors="replace")
+        h.check("Subject: Machine-check incident opened for web1" in out,
+                f"journalctl -x does not show the catalog subject:\n{out}")
+        h.check(f"journalctl KVM_MCED_INCIDENT={inc.id}" in out,
+                f"journalctl -x does not fill in the catalog fields:\n{out}")
+    d.stop()
+    h.end_process(journald)
+
+
+# ---- 4. restart-safety -----------------------------------------------------------
+
+
+RESTART_VMS = [  # name, uuid, pid, vCPUs
+    ("vm-a", "11111111-2222-4333-8444-555555555501", 6000, 8),
+    ("vm-b", "11111111-2222-4333-8444-555555555502", 6100, 4),
+    ("vm-c", None, 6200, 4),
+    ("vm-d", "11111111-2222-4333-8444-555555555504", 6300, 16),
+]
+
+
+def restart_fixture(sc, proc, n_entries=10000, n_records=200, seed=20240611):
+    """10,000 kernel entries 1 ms apart, about 200 machine-check records
+    over four VMs and the host, one boot id. Returns the export bytes."""
+    for name, uuid, pid, n in RESTART_VMS:
+        proc.add_qemu(pid, name, uuid, {pid + 10 + k: k for k in range(n)})
+    rng = random.Random(seed)
+    clock = h.ExportClock(live=False)
+    # Records start at random entry positions (at least 8 entries apart,
+    # so that records of different CPUs do not overlap); sometimes the
+    # same domain twice in a row, so incidents get updated.
+    starts = sorted(rng.sample(range(20, n_entries - 40, 8), n_records))
+    out = []
+    i = 0
+    prev = None
+    for start in starts:
+        while i < start:
+            out.append(h.kernel_entry(clock, rng.choice(h.UNRELATED), priority=h.INFO))
+            i += 1
+        if prev is not None and rng.random() < 0.3:
+            who = prev
+        else:
+            who = rng.randrange(len(RESTART_VMS) + 1)
+        prev = who
+        cpu = rng.randrange(64)
+        if who == len(RESTART_VMS):
+            lines = h.x86_host_block(cpu=cpu, bank=rng.randrange(20),
+                                     addr=f"{rng.getrandbits(36):x}")
+            prio = h.EMERG
+        else:
+            name, uuid, pid, n = RESTART_VMS[who]
+            vcpu = rng.randrange(n)
+            page = rng.getrandbits(20) << 12
+            if rng.random() < 0.5:
+                lines = h.ppc64_guest_ue(cpu, pid + 10 + vcpu, vcpu, dar=f"{page:016x}",
+                                         paddr=f"{0x201f00000000 + page:016x}")
+            else:
+                lines = h.ppc64_guest_slb_recovered(cpu, pid + 10 + vcpu, vcpu,
+                                                    dar=f"{page:016x}")
+            prio = h.ERR
+        for ln in lines:
+            out.append(h.kernel_entry(clock, ln, priority=prio))
+            i += 1
+    while i < n_entries:
+        out.append(h.kernel_entry(clock, rng.choice(h.UNRELATED), priority=h.INFO))
+        i += 1
+    return b"".join(out)
+
+
+def wait_caught_up(d, sdir, last_cursor, timeout):
+    """The state file says the daemon has applied the last entry and has
+    nothing open. Nothing else signals this, so the file is polled."""
+    def done():
+        if not d.alive():
+            d.fail_with_log("kvm-mced exited while catching up")
+        st = h.read_state(sdir)
+        return (st is not None and st.get("journal_cursor") == last_cursor
+                and not st.get("open_incidents"))
+    h.poll_until(done, timeout, "state.json to reach the last entry with nothing open",
+                 interval=0.05)
+
+
+@case("restart-safety")
+def case_restart_safety(sc, kvm_mced):
+    t_start = time.monotonic()
+    env = Env(sc, kvm_mced, window="100ms")
+    data = restart_fixture(sc, env.proc)
+    h.write_journal(data, os.path.join(env.jdir, "big.journal"))
+    last = h.journal_last_cursor(env.jdir)
+    h.log(f"journal written in {time.monotonic() - t_start:.1f}s")
+
+    # Reference: one clean run to the end.
+    ref_dir = sc.mkdir("state-ref")
+    d = env.daemon(state_dir=ref_dir, tag="ref")
+    d.wait_started()
+    wait_caught_up(d, ref_dir, last, 30)
+    d.stop()
+    reference = h.read_history(ref_dir)
+    n_lines = len(d.incidents())
+    h.check(len(reference) >= 50, f"reference history has only {len(reference)} incidents")
+    h.log(f"reference: {len(reference)} incidents, {n_lines} incident lines, "
+          f"{time.monotonic() - t_start:.1f}s")
+
+    # Crashes. Catching up on 10,000 entries takes about 0.1 s and the
+    # daemon writes its state at most once a second, so a run killed after
+    # k lines would never have saved anything. Each run is therefore held:
+    # its stderr pipe is one page, so it blocks in write(2) a few lines
+    # after the harness stops reading. The harness reads k1 incident lines,
+    # holds the daemon for HOLD_S (so that its save timer is due when it
+    # goes on), then either (a) reads k2 more lines and kills it, which
+    # often lands while it appends closed incidents to the history and
+    # before it rewrites state.json, or (b) reads until state.json has
+    # been replaced (a save completed), then k2 more lines, and kills it.
+    # k1, k2 and the mode come from a seeded RNG; (b) makes progress.
+    HOLD_S = 1.1
+    rng = random.Random(7)
+    crash_dir = sc.mkdir("state-crash")
+    state_path = os.path.join(crash_dir, "state.json")
+    runs = 0
+    kills = 0
+    while True:
+        runs += 1
+        h.check(runs <= 40, "no progress to the end after 40 runs")
+        h.check(time.monotonic() - t_start < 58, f"over time after {runs} runs")
+        d = env.daemon(state_dir=crash_dir, tag=f"crash{runs}", pipe_size=4096)
+        d.wait_started()
+        k1 = rng.randint(0, 60)
+        k2 = rng.randint(1, 30)
+        mode = "a" if rng.random() < 0.4 else "b"
+        try:
+            i = d.wait_n_incident_lines(k1, 3) if k1 else d.mark()
+            time.sleep(HOLD_S)  # deliberately held, not waiting for anything
+            if mode == "b":
+                d.wait_file_replaced(state_path, 5)
+                i = d.mark()
+            d.wait_n_incident_lines(k2, 3, since=i)
+        except h.Failure:
+            # Fewer lines than that before the end: this run finishes.
+            wait_caught_up(d, crash_dir, last, 20)
+            d.stop()
+            break
+        d.kill9()
+        kills += 1
+        st = h.read_state(crash_dir) or {}
+        h.log(f"run {runs}: mode {mode}, killed after {k1}+{k2} lines; "
+              f"{len(h.read_history(crash_dir))} incidents in the history, "
+              f"{len(st.get('open_incidents') or [])} open in the state")
+    got = h.read_history(crash_dir)
+    h.log(f"{runs} runs, {kills} kill -9, {time.monotonic() - t_start:.1f}s")
+    if got != reference:
+        h.fail(f"history after {kills} crashes differs from the reference:\n"
+               + describe_history_diff(reference, got))
+
+
+def describe_history_diff(reference, got):
+    """Which incidents differ and in which keys (the lines are long)."""
+    out = []
+    if len(reference) != len(got):
+        out.append(f"  {len(reference)} incidents in the reference, {len(got)} after crashes")
+    ref = [json.loads(ln) for ln in reference]
+    new = [json.loads(ln) for ln in got]
+    ref_ids = [o.get("id") for o in ref]
+    new_ids = [o.get("id") for o in new]
+    if ref_ids != new_ids:
+        missing = [i for i in ref_ids if i not in new_ids]
+        extra = [i for i in new_ids if i not in ref_ids]
+        dup = sorted({i for i in new_ids if new_ids.count(i) > 1})
+        out.append(f"  ids: missing {missing[:10]}, extra {extra[:10]}, twice {dup[:10]}"
+                   + ("" if missing or extra or dup else ", order differs"))
+    by_id = {o.get("id"): o for o in new}
+    for a in ref:
+        b = by_id.get(a.get("id"))
+        if b is None or a == b:
+            continue
+        keys = sorted(k for k in set(a) | set(b) if a.get(k) != b.get(k))
+        detail = []
+        for k in keys:
+            if k == "observations":
+                ca = [o.get("cursor", "")[-18:] for o in a.get(k) or []]
+                cb = [o.get("cursor", "")[-18:] for o in b.get(k) or []]
+                detail.append(f"observations: {len(ca)} in the reference, {len(cb)} after "
+                              f"crashes (missing cursors ...{[c for c in ca if c not in cb]})")
+            else:
+                detail.append(f"{k}: {a.get(k)!r} != {b.get(k)!r}")
+        out.append(f"  {a.get('id')} ({h.incident_domain_name(a)}): " + "; ".join(detail))
+    return "\n".join(out[:40])
+
+
+# ---- 5. attribution -----------------------------------------------------------------
+
+
+@case("attribution")
+def case_attribution(sc, kvm_mced):
+    env = Env(sc, kvm_mced, window="500ms")
+    p = env.proc
+    p.add_qemu(6000, "alpha", "aaaaaaaa-0000-4000-8000-000000000001", {6002: 0, 6003: 1},
+               start_time=2000)
+    p.add_qemu(7000, "beta", "bbbbbbbb-0000-4000-8000-000000000002", {7002: 0, 7003: 1},
+               start_time=3000)
+    p.add_other(9000, ["/usr/sbin/sshd", "-D"], "sshd")
+    live = env.live()
+    d = env.daemon()
+    d.wait_started()
+
+    # alpha dies (seen at the start, gone now); beta dies and its pid goes
+    # to a new VM, gamma; delta starts after the daemon did.
+    p.remove(6000)
+    p.remove(7000)
+    p.add_qemu(7000, "gamma", "cccccccc-0000-4000-8000-000000000003", {7010: 0, 7011: 1},
+               start_time=9000)
+    p.add_qemu(8000, "delta", None, {8010 + k: k for k in range(6)}, start_time=9500)
+
+    checks = [
+        # (tid, vcpu, expected domain or None for the host, why)
+        (6003, 1, "alpha", "a QEMU process that died after the start"),
+        (7011, 1, "gamma", "the VM that reused beta's pid"),
+        (7003, 1, "beta", "beta's own (dead) thread after its pid was reused"),
+        (8015, 5, "delta", "a VM started after the daemon"),
+        (4009, 7, "web1", "a live VM's CPU 7/KVM thread"),
+        (9000, 0, None, "a thread that is no QEMU's"),
+    ]
+    seen = {}
+    for n, (tid, vcpu, want, why) in enumerate(checks):
+        mark = d.mark()
+        live.kernel(h.ppc64_guest_ue(20 + n, tid, vcpu))
+        inc = d.wait_incident(5, f"an incident for thread {tid} ({why})", mark, event="opened")
+        got = None if inc.host else inc.name
+        h.check(got == want, f"thread {tid} ({why}) attributed to {got!r} ({inc!r}), "
+                             f"expected {want!r}")
+        seen[inc.id] = (want, vcpu)
+        d.wait_incident(5, f"the incident of thread {tid} to close", inc.index, event="closed")
+    d.stop()
+    hist = h.history_objects(env.sdir)
+    h.check([o.get("id") for o in hist] == list(seen),
+            f"history ids {[o.get('id') for o in hist]}, expected {list(seen)}")
+    for o in hist:
+        want, vcpu = seen[o["id"]]
+        if want is not None and "vcpus" in o:
+            h.check(o["vcpus"] == [vcpu], f"{want}: vcpus {o['vcpus']}, expected [{vcpu}]")
+    dom = by_name(hist)
+    h.check(h.incident_domain_name(dom["gamma"]) == "gamma", "gamma missing")
+    h.check(dom["gamma"].get("domain_uuid") == "cccccccc-0000-4000-8000-000000000003",
+            f"gamma's uuid in the history: {dom['gamma'].get('domain_uuid')}")
+    h.check(dom["gamma"].get("pid") == 7000, f"gamma's pid: {dom['gamma'].get('pid')}")
+
+
+# ---- 6. bad-input ---------------------------------------------------------------------
+
+
+@case("bad-input")
+def case_bad_input(sc, kvm_mced):
+    env = Env(sc, kvm_mced)
+    live = env.live()
+    d = env.daemon()
+    d.wait_started()
+    mark = d.mark()
+    clk = live.clock
+    rng = random.Random(99)
+    bad = [
+        # binary MESSAGE: NUL and invalid UTF-8 inside a machine-check record
+        h.kernel_entry(clk, "MCE: CPU7: machine check (Severe) Guest UE Load/Store DAR: "
+                            "00007fff00002000 paddr: 0000000a00002000 [Not recovered]"),
+        h.kernel_entry(clk, b"MCE: CPU7: PID: 31337 Comm: qemu\xff\xfe-kvm Guest NIP: "
+                            b"[c000000000001234]"),
+        h.kernel_entry(clk, b"MCE: CPU7: Initiator CPU\x00 trailing \xc3\x28"),
+        h.kernel_entry(clk, b"\x00\x00\x00"),
+        h.kernel_entry(clk, bytes(rng.getrandbits(8) for _ in range(4096))),
+        h.kernel_entry(clk, b"MCE: CPU\xff\xff: machine check (\x00) \xe2\x82"),
+        # no MESSAGE; empty MESSAGE; no SYSLOG_FACILITY; odd facilities
+        h.kernel_entry(clk, None),
+        h.kernel_entry(clk, ""),
+        h.kernel_entry(clk, h.ppc64_guest_ue(9, 4004, 2)[0], facility=None),
+        h.kernel_entry(clk, h.ppc64_guest_ue(9, 4004, 2)[0], facility="00"),
+        h.kernel_entry(clk, h.ppc64_guest_ue(9, 4004, 2)[0], facility=""),
+        # a 1 MiB MESSAGE that starts like a machine-check line
+        h.kernel_entry(clk, "MCE: CPU5: machine check (Severe) Guest UE Load/Store DAR: "
+                            + "A" * (1 << 20)),
+        # truncated record (summary and PID only), then a continuation
+        # with no record, then garbage in every numeric slot
+        h.kernel_entry(clk, "MCE: CPU21: machine check (Fatal) Host UE Load/Store DAR: "
+                            "00007fff00005000 paddr: 0000000d00005000 [Not recovered]"),
+        h.kernel_entry(clk, "MCE: CPU21: PID: 99999999999999999999999 Comm: x Guest NIP: [zz]"),
+        h.kernel_entry(clk, "MCE: CPU30: Initiator CPU"),
+        h.kernel_entry(clk, "MCE: CPU99999999999999999999: machine check (Severe) Guest UE "
+                            "Load/Store DAR: ffffffffffffffffffff [Not recovered]"),
+        h.kernel_entry(clk, "mce: [Hardware Error]: CPU 99999999999: Machine Check: 0 Bank "
+                            "-1: zz"),
+    ]
+    # A whole genuine-looking record for web1 with the user facility, as
+    # /dev/kmsg writers produce it but with the identifier left "kernel":
+    # still not the kernel's, never acted on.
+    for ln in h.ppc64_guest_ue(3, 4005, 3):
+        bad.append(h.kernel_entry(clk, ln, facility="1", identifier="kernel"))
+    for ln in h.ppc64_guest_ue(3, 4005, 3):
+        bad.append(h.injected_entry(clk, ln[len("MCE: "):]))
+    live.write(b"".join(bad))
+    # Let whatever half-records there are complete (record timeout 200 ms)
+    # by time, then the valid record for db1.
+    live.kernel(h.UNRELATED[:2], priority=h.INFO)
+    live.kernel(h.ppc64_guest_ue(40, 5005, 3))
+    inc = d.wait_incident(10, "db1's incident to open after the bad input", mark,
+                          event="opened", name="db1")
+    h.check(inc.klass == "guest", f"db1's incident has class {inc.klass}")
+    d.check_alive("after bad input")
+    d.wait_incident(6, "db1's incident to close", inc.index, event="closed", name="db1")
+    web1 = [i for i in d.incidents(mark) if i.name == "web1"]
+    h.check(not web1, f"user-facility or unverified lines opened incidents: {web1}")
+    d.stop()
+    names = [h.incident_domain_name(o) for o in h.history_objects(env.sdir)]
+    h.check("db1" in names, f"history has no db1 incident: {names}")
+    h.check("web1" not in names, f"history has a web1 incident: {names}")
+
+
+# ---- 7. state-dir ------------------------------------------------------------------------
+
+
+@case("state-dir", needs_mount_ns=True)
+def case_state_dir(sc, kvm_mced):
+    """A read-only state directory (a read-only tmpfs in a private mount
+    namespace), made writable while the daemon runs."""
+    env = Env(sc, kvm_mced)
+    h.mount("--make-rprivate", "/")
+    h.mount("-t", "tmpfs", "-o", "ro,mode=0755", "tmpfs", env.sdir)
+    sc.add_cleanup(lambda: subprocess.run(["umount", "-l", env.sdir]))
+    live = env.live()
+    d = env.daemon()
+    d.wait_started()
+    mark = d.mark()
+    live.kernel(h.ppc64_guest_ue(12, 4005, 3))
+    inc = d.wait_incident(5, "web1's incident to open", mark, event="opened", name="web1")
+    # The first save is due about 1 s later: it must fail, be said, and
+    # the daemon must go on.
+    _, line = d.wait_line(lambda s: env.sdir in s and "incident" not in s, 10,
+                          "a line about the read-only state directory", mark)
+    h.log(f"read-only: {line}")
+    d.check_alive("with a read-only state directory")
+    d.wait_incident(6, "web1's incident to close", inc.index, event="closed", name="web1")
+    h.check(not os.listdir(env.sdir), "files appeared in a read-only directory")
+
+    # The directory becomes writable: the daemon saves and says so.
+    mark = d.mark()
+    h.mount("-o", "remount,rw", env.sdir)
+    _, line = d.wait_line(lambda s: env.sdir in s, 10,
+                          "a line saying the state directory works again", mark)
+    h.log(f"writable: {line}")
+    st = h.poll_until(lambda: h.read_state(env.sdir), 5, "state.json")
+    h.check(st.get("journal_cursor"), "state.json has no cursor after recovery")
+    hist = h.history_objects(env.sdir)
+    h.check([o.get("id") for o in hist] == [inc.id],
+            f"history after recovery {[o.get('id') for o in hist]}, expected [{inc.id}]")
+    d.stop()
+
+
+@case("state-dir-corrupt")
+def case_state_dir_corrupt(sc, kvm_mced):
+    env = Env(sc, kvm_mced)
+    with open(os.path.join(env.sdir, "state.json"), "w") as f:
+        f.write('{"version": 1, "journal_cursor": "s=1;i=2", "open_incidents": [')
+    live = env.live()
+    d = env.daemon()
+    d.wait_started()
+    bad = glob.glob(os.path.join(env.sdir, "state.json.bad-*"))
+    h.check(len(bad) == 1, f"corrupt state.json not moved aside: {os.listdir(env.sdir)}")
+    _, line = d.wait_line(lambda s: "state.json" in s, 1, "a message about the corrupt state")
+    h.log(f"corrupt: {line}")
+    with open(bad[0]) as f:
+        h.check(f.read().endswith('"open_incidents": ['), "the moved file is not the old one")
+    mark = d.mark()
+    live.kernel(h.ppc64_guest_ue(12, 4005, 3))
+    d.wait_incident(5, "web1's incident to open", mark, event="opened", name="web1")
+    d.stop()
+    st = h.read_state(env.sdir)
+    h.check(st is not None and st.get("journal_cursor"), "no valid state.json after the stop")
+
+
+@case("state-dir-unreadable")
+def case_state_dir_unreadable(sc, kvm_mced):
+    """A state directory path under a regular file: the state cannot even
+    be read. lib/mced-state.h: mced_store_load() fails only then, and the
+    daemon refuses to start with an error naming the path (status 2), not
+    a crash and not a silent start from empty state."""
+    env = Env(sc, kvm_mced)
+    blocker = sc.join("not-a-dir")
+    with open(blocker, "w") as f:
+        f.write("a regular file\n")
+    sdir = os.path.join(blocker, "state")
+    d = env.daemon(state_dir=sdir)
+    _, line = d.wait_line(lambda s: sdir in s, 15, "a line about the state directory")
+    h.log(f"unreadable: {line}")
+    rc = d.wait_exit()
+    h.check(rc == 2, f"kvm-mced exited with {rc} on an unreadable state directory, expected 2")
+    h.check(not any(d.STARTUP_RE.match(ln) for ln in d.lines),
+            "kvm-mced started although its state could not be read")
+
+
+# ---- 8. sighup -----------------------------------------------------------------------------
+
+
+@case("sighup")
+def case_sighup(sc, kvm_mced):
+    env = Env(sc, kvm_mced, window="2s")
+    live = env.live()
+    d = env.daemon()
+    d.wait_started()
+
+    def window_of_next_incident(cpu):
+        mark = d.mark()
+        live.kernel(h.ppc64_guest_ue(cpu, 4005, 3))
+        inc = d.wait_incident(5, "web1's incident to open", mark, event="opened", name="web1")
+        t0 = time.monotonic()
+        d.wait_incident(6, "web1's incident to close", inc.index, event="closed", name="web1")
+        return time.monotonic() - t0
+
+    # A bad configuration: the old one (2 s window) stays.
+    with open(env.config, "w") as f:
+        f.write("[daemon]\ncorrelation-window = 300ms\nrecord-timeout = 200ms\n"
+                "correlation-windw = 1s\n")
+    mark = d.mark()
+    d.signal(signal.SIGHUP)
+    _, line = d.wait_line("Reload failed", 5, "'Reload failed'", mark)
+    h.check("correlation-windw" in line, f"the reload error does not name the key: {line}")
+    d.check_alive("after a bad reload")
+    w = window_of_next_incident(12)
+    h.check(w >= 1.7, f"incident closed {w:.2f}s after opening: the bad config was applied")
+
+    # A good one is applied.
+    h.write_config(env.config, window="300ms")
+    mark = d.mark()
+    d.signal(signal.SIGHUP)
+    d.wait_line("reloaded", 5, "'Configuration reloaded'", mark)
+    w = window_of_next_incident(13)
+    h.check(w < 1.2, f"incident closed {w:.2f}s after opening: the new 300ms window "
+                     "was not applied")
+    d.stop()
+
+
+# ---- runner ------------------------------------------------------------------------------
+
+
+def main(argv):
+    if len(argv) >= 2 and argv[1] == "--list":
+        for name, _, _ in CASES:
+            print(name)
+        return 0
+    if len(argv) != 4 or argv[1] != "--kvm-mced":
+        print("usage: cases.py --list | --kvm-mced PATH CASE", file=sys.stderr)
+        return 2
+    kvm_mced, name = os.path.abspath(argv[2]), argv[3]
+    found = [c for c in CASES if c[0] == name]
+    if not found:
+        print(f"unknown case {name}", file=sys.stderr)
+        return 2
+    _, fn, needs_ns = found[0]
+    sc = None
+    t0 = time.monotonic()
+    try:
+        if not os.access(kvm_mced, os.X_OK):
+            h.fail(f"{kvm_mced} is not an executable")
+        if needs_ns:
+            h.in_mount_namespace()
+        sc = h.Scratch(name)
+        fn(sc, kvm_mced)
+    except h.Skip as e:
+        print(f"SKIP {e}", flush=True)
+        return h.EXIT_SKIP
+    except Exception as e:
+        if sc is not None:
+            sc.failed = True
+        if isinstance(e, h.Failure):
+            print(f"FAIL {name}: {e}", flush=True)
+        else:
+            traceback.print_exc()
+            print(f"FAIL {name}: {e!r}", flush=True)
+        return 1
+    finally:
+        if sc is not None:
+            sc.close()
+    print(f"PASS {name} ({time.monotonic() - t0:.1f}s)", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

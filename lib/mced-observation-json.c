@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "config.h"
 
+#include "mced-error.h"
 #include "mced-observation-json.h"
 
 /* json-c copies the string and checks nothing: make it valid UTF-8 first,
@@ -98,4 +99,148 @@ mced_observation_to_json_string(const McedObservation *obs)
 
     obj = mced_observation_to_json(obs);
     return g_strdup(json_object_to_json_string_ext(obj, MCED_JSON_PRINT_FLAGS));
+}
+
+static gboolean
+bad_field(GError **error, const char *key, const char *what)
+{
+    g_set_error(error, MCED_ERROR, MCED_ERROR_INVALID_DATA, "observation field '%s': %s", key,
+                what);
+    return FALSE;
+}
+
+/* A string member, NULL when absent or null; FALSE if of another type. */
+static gboolean
+get_string(json_object *obj, const char *key, const char **ret, GError **error)
+{
+    json_object *v = NULL;
+
+    *ret = NULL;
+    if (!json_object_object_get_ex(obj, key, &v) || v == NULL)
+        return TRUE;
+    if (!json_object_is_type(v, json_type_string))
+        return bad_field(error, key, "not a string");
+    *ret = json_object_get_string(v);
+    return TRUE;
+}
+
+static gboolean
+get_num(json_object *obj, McedNum n, McedObservation *obs, GError **error)
+{
+    const char *key = mced_num_key(n);
+    json_object *v = NULL;
+    guint64 value;
+
+    if (!json_object_object_get_ex(obj, key, &v) || v == NULL)
+        return TRUE;
+    if (mced_num_is_hex(n)) {
+        const char *str;
+        if (!json_object_is_type(v, json_type_string))
+            return bad_field(error, key, "not a hex string");
+        str = json_object_get_string(v);
+        if (!g_str_has_prefix(str, "0x")
+            || !g_ascii_string_to_unsigned(str + 2, 16, 0, G_MAXUINT64, &value, NULL))
+            return bad_field(error, key, "not a hex string");
+    } else {
+        gint64 i;
+        if (!json_object_is_type(v, json_type_int))
+            return bad_field(error, key, "not an integer");
+        i = json_object_get_int64(v);
+        if (i < 0)
+            return bad_field(error, key, "negative");
+        value = (guint64)i;
+    }
+    mced_observation_set_num(obs, n, value);
+    return TRUE;
+}
+
+static gboolean
+get_time(json_object *obj, const char *key, gint64 *ret, GError **error)
+{
+    json_object *v = NULL;
+
+    *ret = 0;
+    if (!json_object_object_get_ex(obj, key, &v) || v == NULL)
+        return TRUE;
+    if (!json_object_is_type(v, json_type_int) || json_object_get_int64(v) < 0)
+        return bad_field(error, key, "not a non-negative integer");
+    *ret = json_object_get_int64(v);
+    return TRUE;
+}
+
+McedObservation *
+mced_observation_from_json(json_object *obj, GError **error)
+{
+    g_autoptr(McedObservation) obs = NULL;
+    const char *kind_s, *cursor, *sev_s, *disp_s;
+    McedObsKind kind;
+    json_object *lines = NULL;
+
+    g_return_val_if_fail(error == NULL || *error == NULL, NULL);
+
+    if (obj == NULL || !json_object_is_type(obj, json_type_object)) {
+        bad_field(error, "(observation)", "not an object");
+        return NULL;
+    }
+    if (!get_string(obj, "kind", &kind_s, error))
+        return NULL;
+    kind = mced_obs_kind_from_string(kind_s);
+    if (kind == _MCED_OBS_KIND_INVALID) {
+        bad_field(error, "kind", "unknown kind");
+        return NULL;
+    }
+    obs = mced_observation_new(kind);
+    if (!get_string(obj, "cursor", &cursor, error) || !get_time(obj, "realtime_us", &obs->realtime_us, error)
+        || !get_time(obj, "monotonic_us", &obs->monotonic_us, error)
+        || !get_string(obj, "severity", &sev_s, error) || !get_string(obj, "disposition", &disp_s, error))
+        return NULL;
+    obs->cursor = g_strdup(cursor);
+    obs->severity = mced_severity_from_string(sev_s);
+    obs->disposition = mced_disposition_from_string(disp_s);
+    if (obs->severity == _MCED_SEVERITY_INVALID) {
+        bad_field(error, "severity", "unknown severity");
+        return NULL;
+    }
+    if (obs->disposition == _MCED_DISPOSITION_INVALID) {
+        bad_field(error, "disposition", "unknown disposition");
+        return NULL;
+    }
+    for (int i = 0; i < _MCED_NUM_MAX; i++)
+        if (!get_num(obj, (McedNum)i, obs, error))
+            return NULL;
+    for (int i = 0; i < _MCED_STR_MAX; i++) {
+        const char *v;
+        if (!get_string(obj, mced_str_key((McedStr)i), &v, error))
+            return NULL;
+        if (v != NULL)
+            mced_observation_set_str(obs, (McedStr)i, v, -1);
+    }
+    for (int i = 0; i < _MCED_BOOL_MAX; i++) {
+        const char *key = mced_bool_key((McedBool)i);
+        json_object *v = NULL;
+        if (!json_object_object_get_ex(obj, key, &v) || v == NULL)
+            continue;
+        if (!json_object_is_type(v, json_type_boolean)) {
+            bad_field(error, key, "not a boolean");
+            return NULL;
+        }
+        mced_observation_set_bool(obs, (McedBool)i, json_object_get_boolean(v));
+    }
+    if (json_object_object_get_ex(obj, "lines", &lines) && lines != NULL) {
+        if (!json_object_is_type(lines, json_type_array)) {
+            bad_field(error, "lines", "not an array");
+            return NULL;
+        }
+        for (size_t i = 0; i < json_object_array_length(lines); i++) {
+            json_object *l = json_object_array_get_idx(lines, i);
+            if (!json_object_is_type(l, json_type_string)) {
+                bad_field(error, "lines", "not an array of strings");
+                return NULL;
+            }
+            mced_observation_add_line(obs, json_object_get_string(l),
+                                      (gsize)json_object_get_string_len(l));
+        }
+    }
+    mced_observation_freeze(obs);
+    return g_steal_pointer(&obs);
 }

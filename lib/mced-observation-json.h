@@ -23,6 +23,9 @@ G_BEGIN_DECLS
 
 /* Returns a new reference (never NULL for a non-NULL @obs). */
 json_object *mced_observation_to_json(const McedObservation *obs);
+/* The inverse of mced_observation_to_json(): a frozen observation, or NULL
+ * with an error naming the field that is wrong. Unknown keys are ignored. */
+McedObservation *mced_observation_from_json(json_object *obj, GError **error);
 /* One line of JSON without a trailing newline; free with g_free(). */
 char *mced_observation_to_json_string(const McedObservation *obs);
 

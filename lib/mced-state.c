@@ -543,10 +543,40 @@ parse_disposition(const char *s)
     return v == MCED_DISPOSITION_UNKNOWN ? -1 : (int)v;
 }
 
-/* Observations are not restored: an incident read back carries its
- * summary (class, worst severity, CPUs, addresses, counts) but an empty
- * observations array; n_observations still says how many there were.
- * The full observations live in the history, written when it closed. */
+/* An incident read back carries its summary (class, worst severity, CPUs,
+ * addresses, counts) and, when the JSON has them, its kept observations:
+ * open incidents are saved with theirs, so an incident that was open when
+ * the daemon stopped reaches the history whole once it closes. The summary
+ * is taken as saved, not recomputed from the observations. */
+static gboolean
+restore_observations(json_object *obj, McedIncident *inc, GError **error)
+{
+    json_object *arr = NULL;
+    size_t n;
+
+    if (!json_object_object_get_ex(obj, "observations", &arr) || arr == NULL)
+        return TRUE;
+    if (!json_object_is_type(arr, json_type_array)) {
+        g_set_error(error, MCED_ERROR, MCED_ERROR_INVALID_DATA, "observations: not an array");
+        return FALSE;
+    }
+    n = json_object_array_length(arr);
+    if (n > MCED_INCIDENT_MAX_OBSERVATIONS || n > inc->n_observations) {
+        g_set_error(error, MCED_ERROR, MCED_ERROR_INVALID_DATA,
+                    "observations: %zu is more than the incident can hold", n);
+        return FALSE;
+    }
+    for (size_t i = 0; i < n; i++) {
+        McedObservation *o = mced_observation_from_json(json_object_array_get_idx(arr, i), error);
+        if (o == NULL) {
+            g_prefix_error(error, "observations[%zu]: ", i);
+            return FALSE;
+        }
+        g_ptr_array_add(inc->observations, o);
+    }
+    return TRUE;
+}
+
 McedIncident *
 mced_incident_from_json(json_object *obj, GError **error)
 {
@@ -600,6 +630,8 @@ mced_incident_from_json(json_object *obj, GError **error)
         || !field_u64_array(obj, "addresses", TRUE, inc->addresses, error)
         || !field_kinds(obj, &inc->kinds, error)
         || !field_bool(obj, "synthetic", &inc->synthetic, error))
+        return NULL;
+    if (!restore_observations(obj, inc, error))
         return NULL;
     return g_steal_pointer(&inc);
 }
@@ -684,7 +716,7 @@ state_to_json(const McedState *st)
 
     arr = json_object_new_array();
     for (guint i = 0; i < st->open_incidents->len; i++)
-        json_object_array_add(arr, mced_incident_to_json(st->open_incidents->pdata[i], FALSE));
+        json_object_array_add(arr, mced_incident_to_json(st->open_incidents->pdata[i], TRUE));
     json_object_object_add(root, "open_incidents", arr);
 
     /* Sorted, so that the same state always gives the same bytes. */

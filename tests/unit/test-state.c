@@ -14,6 +14,7 @@
 
 #include "mced-error.h"
 #include "mced-json.h"
+#include "mced-observation-json.h"
 #include "mced-state.h"
 
 #define FIXED_NOW_S G_GINT64_CONSTANT(1700000000)
@@ -284,7 +285,20 @@ test_incident_json_roundtrip(void)
         back = mced_incident_from_json(reparsed, &error);
         g_assert_no_error(error);
         assert_incident_equal(cases[i], back);
-        g_assert_cmpuint(back->observations->len, ==, 0); /* not restored */
+        /* Kept observations come back whole: an incident open across a
+         * restart must reach the history as it would have without one. */
+        g_assert_cmpuint(back->observations->len, ==, cases[i]->observations->len);
+        for (guint j = 0; j < back->observations->len; j++) {
+            g_autofree char *a = mced_observation_to_json_string(cases[i]->observations->pdata[j]);
+            g_autofree char *b = mced_observation_to_json_string(back->observations->pdata[j]);
+            g_assert_cmpstr(a, ==, b);
+        }
+        /* and without them, only the summary */
+        {
+            g_autoptr(McedIncident) summary = mced_incident_from_json(without, &error);
+            g_assert_no_error(error);
+            g_assert_cmpuint(summary->observations->len, ==, 0);
+        }
     }
 }
 

@@ -73,6 +73,7 @@ on_incident(McedIncidentEvent event, McedIncident *inc, gpointer user_data)
         mced_state_remember_id(d->state, inc->id);
         break;
     case MCED_INCIDENT_EVENT_UPDATED:
+    case MCED_INCIDENT_EVENT_MERGED:
         break;
     case MCED_INCIDENT_EVENT_CLOSED:
         mced_state_count_incident(d->state, inc);

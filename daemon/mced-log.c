@@ -97,6 +97,7 @@ incident_priority(McedIncidentEvent event, const McedIncident *inc)
     case MCED_INCIDENT_EVENT_UPDATED:
         return LOG_INFO;
     case MCED_INCIDENT_EVENT_CLOSED:
+    case MCED_INCIDENT_EVENT_MERGED:
         return LOG_NOTICE;
     case MCED_INCIDENT_EVENT_OPENED:
         break;
@@ -125,6 +126,8 @@ event_verb(McedIncidentEvent event)
         return "updated";
     case MCED_INCIDENT_EVENT_CLOSED:
         return "closed";
+    case MCED_INCIDENT_EVENT_MERGED:
+        return "merged";
     }
     return "changed";
 }
@@ -139,6 +142,8 @@ event_message_id(McedIncidentEvent event)
         return MCED_MSGID_INCIDENT_UPDATED;
     case MCED_INCIDENT_EVENT_CLOSED:
         return MCED_MSGID_INCIDENT_CLOSED;
+    case MCED_INCIDENT_EVENT_MERGED:
+        return MCED_MSGID_INCIDENT_MERGED;
     }
     return NULL;
 }
@@ -165,7 +170,12 @@ mced_log_incident(McedLog *log, McedIncidentEvent event, const McedIncident *inc
         who = g_strdup_printf("domain %s", inc->vm->uuid);
     else
         who = g_strdup("the host");
-    message = g_strdup_printf("%sMachine-check incident %s %s for %s: %s, %s%s%s, %u observation%s%s%s",
+    if (event == MCED_INCIDENT_EVENT_MERGED)
+        message = g_strdup_printf("%sMachine-check incident %s for the host merged into incident %s: "
+                                  "an error attributed to a domain followed within the window",
+                                  inc->synthetic ? "[drill] " : "", inc->id, inc->merged_into);
+    else
+        message = g_strdup_printf("%sMachine-check incident %s %s for %s: %s, %s%s%s, %u observation%s%s%s",
                               inc->synthetic ? "[drill] " : "", inc->id, event_verb(event), who,
                               klass, severity != NULL ? severity : "unknown severity",
                               disposition != NULL ? ", " : "", disposition != NULL ? disposition : "",
@@ -177,6 +187,7 @@ mced_log_incident(McedLog *log, McedIncidentEvent event, const McedIncident *inc
     add_fieldf(&f, "PRIORITY", "%d", priority);
     add_field(&f, "KVM_MCED_EVENT", event_verb(event));
     add_field(&f, "KVM_MCED_INCIDENT", inc->id);
+    add_field(&f, "KVM_MCED_MERGED_INTO", inc->merged_into);
     if (inc->vm != NULL) {
         add_field(&f, "KVM_MCED_DOMAIN", inc->vm->name);
         add_field(&f, "KVM_MCED_DOMAIN_UUID", inc->vm->uuid);

@@ -440,15 +440,20 @@ add_domain(McedCorrelator *c, McedObservation *obs, const McedVmRef *vm, const c
         e = attach(c, mced_incident_new(id, vm), key, silent);
         event = MCED_INCIDENT_EVENT_OPENED;
     }
-    if (host != NULL) {
+    if (host != NULL)
         absorb_host(e, host);
+    entry_add(c, e, obs, t);
+    if (!e->silent)
+        emit(c, event, e->inc);
+    if (host != NULL) {
+        /* Say where the host incident went, after its new home exists. */
+        if (!host->silent) {
+            host->inc->merged_into = g_strdup(e->inc->id);
+            emit(c, MCED_INCIDENT_EVENT_MERGED, host->inc);
+        }
         entry_free(host);
     }
-    entry_add(c, e, obs, t);
-    if (e->silent)
-        return NULL;
-    emit(c, event, e->inc);
-    return e->inc;
+    return e->silent ? NULL : e->inc;
 }
 
 McedIncident *

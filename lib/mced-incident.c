@@ -215,6 +215,7 @@ incident_clear(McedIncident *inc)
     g_free(inc->id);
     mced_vm_ref_free(inc->vm);
     g_free(inc->error_type);
+    g_free(inc->merged_into);
     g_clear_pointer(&inc->host_cpus, g_array_unref);
     g_clear_pointer(&inc->vcpus, g_array_unref);
     g_clear_pointer(&inc->addresses, g_array_unref);

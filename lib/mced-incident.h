@@ -75,6 +75,7 @@ typedef struct {
     GPtrArray *observations;  /* McedObservation*, at most MCED_INCIDENT_MAX_OBSERVATIONS */
     guint n_observations;     /* all observations, kept or not */
     gboolean synthetic;       /* a drill: marked as such in every output */
+    char *merged_into;        /* host incident absorbed by this domain incident's id */
 } McedIncident;
 
 McedIncident *mced_incident_ref(McedIncident *inc);
@@ -95,6 +96,10 @@ typedef enum {
     MCED_INCIDENT_EVENT_OPENED,
     MCED_INCIDENT_EVENT_UPDATED,
     MCED_INCIDENT_EVENT_CLOSED,
+    /* A host incident turned out to be a domain's: its observations moved
+     * into the incident @inc->merged_into names, and it is gone (it never
+     * closes and is not written to the history). */
+    MCED_INCIDENT_EVENT_MERGED,
 } McedIncidentEvent;
 
 typedef void (*McedIncidentFunc)(McedIncidentEvent event, McedIncident *inc, gpointer user_data);

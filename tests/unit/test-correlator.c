@@ -246,18 +246,21 @@ test_host_merge_into_new(Fixture *f, gconstpointer data)
     g_assert_cmphex(dom->kinds, ==, (1u << MCED_OBS_X86_MCE) | (1u << MCED_OBS_MEMORY_FAILURE));
     g_assert_cmpuint(n_open(f), ==, 1);
 
-    /* The host incident vanished without CLOSED. */
-    g_assert_cmpuint(f->events->len, ==, 3);
+    /* The host incident never closes: it says where it went, after the
+     * domain incident that took it opened. */
+    g_assert_cmpuint(f->events->len, ==, 4);
     assert_event(f, 0, MCED_INCIDENT_EVENT_OPENED, host);
     assert_event(f, 1, MCED_INCIDENT_EVENT_UPDATED, host);
     assert_event(f, 2, MCED_INCIDENT_EVENT_OPENED, dom);
+    assert_event(f, 3, MCED_INCIDENT_EVENT_MERGED, host);
+    g_assert_cmpstr(host->merged_into, ==, dom->id);
     g_assert_cmpuint(nth(f, 2)->n_observations, ==, 3);
     g_assert_cmpint(nth(f, 2)->klass, ==, MCED_CLASS_GUEST);
     g_assert_cmpint(host->state, ==, MCED_INCIDENT_OPEN);
 
     mced_correlator_close_all(f->c);
-    g_assert_cmpuint(f->events->len, ==, 4);
-    assert_event(f, 3, MCED_INCIDENT_EVENT_CLOSED, dom);
+    g_assert_cmpuint(f->events->len, ==, 5);
+    assert_event(f, 4, MCED_INCIDENT_EVENT_CLOSED, dom);
 }
 
 static void
@@ -284,10 +287,12 @@ test_host_merge_into_open(Fixture *f, gconstpointer data)
     g_assert_cmpint(b->klass, ==, MCED_CLASS_CORRECTED);
     g_assert_cmpuint(n_open(f), ==, 2);
 
-    g_assert_cmpuint(f->events->len, ==, 4);
+    g_assert_cmpuint(f->events->len, ==, 5);
     assert_event(f, 2, MCED_INCIDENT_EVENT_OPENED, host);
     assert_event(f, 3, MCED_INCIDENT_EVENT_UPDATED, a);
     g_assert_cmpint(nth(f, 3)->klass, ==, MCED_CLASS_FATAL);
+    assert_event(f, 4, MCED_INCIDENT_EVENT_MERGED, host);
+    g_assert_cmpstr(host->merged_into, ==, a->id);
 }
 
 static void
@@ -683,9 +688,11 @@ test_restore(Fixture *f, gconstpointer data)
     g_assert_cmpuint(n_open(f), ==, 2);
     g_assert_true(add_plain(f, f->vm_b, T0 + 2 * SEC, "b:1") != NULL);
     g_assert_cmpuint(n_open(f), ==, 2);
+    assert_event(f, f->events->len - 1, MCED_INCIDENT_EVENT_MERGED, host);
     {
-        const Seen *s = nth(f, f->events->len - 1);
+        const Seen *s = nth(f, f->events->len - 2);
         g_assert_cmpint(s->event, ==, MCED_INCIDENT_EVENT_OPENED);
+        g_assert_cmpstr(host->merged_into, ==, s->inc->id);
         g_assert_cmpuint(s->n_observations, ==, 2);
         /* r:3 was not recovered: attributed, the guest took it. */
         g_assert_cmpint(s->klass, ==, MCED_CLASS_GUEST);

@@ -500,12 +500,13 @@ start_sources(McedDaemon *d, GError **error)
 gboolean
 mced_daemon_run(McedDaemon *d, GError **error)
 {
-    if (!start_sources(d, error))
-        return FALSE;
-
+    /* Signals first: once the startup line is out, a SIGHUP must reload
+     * and a SIGTERM must save, not kill. */
     d->sigterm = g_unix_signal_add(SIGTERM, on_stop_signal, d);
     d->sigint = g_unix_signal_add(SIGINT, on_stop_signal, d);
     d->sighup = g_unix_signal_add(SIGHUP, on_sighup, d);
+    if (!start_sources(d, error))
+        return FALSE;
 
     g_main_loop_run(d->loop);
 

@@ -333,6 +333,7 @@ mced_replay_feed_kmsg_record(McedReplay *r, const char *rec, gsize len, const ch
     McedKmsgRecord k;
     g_autofree char *cursor = NULL;
     McedLineInfo info;
+    gint64 realtime;
 
     r->counters.lines_read++;
     if (!mced_kmsg_record_parse(rec, len, &k)) {
@@ -350,7 +351,12 @@ mced_replay_feed_kmsg_record(McedReplay *r, const char *rec, gsize len, const ch
         r->counters.lines_truncated++;
     }
     cursor = g_strdup_printf("kmsg:%s:%" G_GUINT64_FORMAT, boot_id, k.seq);
+    /* A record only has CLOCK_MONOTONIC time; /dev/kmsg holds this boot's
+     * records, so the clocks' current offset puts it on the wall clock that
+     * incidents are kept on. */
+    realtime = g_get_real_time() - (g_get_monotonic_time() - (gint64)MIN(k.usec, (guint64)G_MAXINT64));
     info = (McedLineInfo){
+        .realtime_us = realtime > 0 ? realtime : 0,
         .monotonic_us = (gint64)MIN(k.usec, (guint64)G_MAXINT64),
         .cursor = cursor,
         .raw = k.msg,

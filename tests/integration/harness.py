@@ -570,9 +570,12 @@ class Daemon:
     def __init__(self, scratch, binary, journal_dir, state_dir, config, procfs,
                  journal_log=False, extra_args=(), tag="daemon", wrap=(), pipe_size=None):
         self.scratch = scratch
-        self.argv = list(wrap) + [binary, "--journal-directory", journal_dir,
-                                  "--state-directory", state_dir, "--config", config,
-                                  "--procfs-root", procfs]
+        # journal_dir None: the source comes from extra_args (--kmsg).
+        self.argv = list(wrap) + [binary]
+        if journal_dir is not None:
+            self.argv += ["--journal-directory", journal_dir]
+        self.argv += ["--state-directory", state_dir, "--config", config,
+                      "--procfs-root", procfs]
         if not journal_log:
             self.argv.append("--no-journal-log")
         self.argv += list(extra_args)

@@ -53,6 +53,7 @@ struct McedDaemon {
     gboolean caught_up;
     gboolean dirty;           /* state differs from what is on disk */
     gboolean storage_degraded;
+    gboolean source_degraded;
     GQueue unwritten;         /* McedIncident* closed, not yet in the history */
     guint64 history_dropped;
 };
@@ -252,6 +253,23 @@ arm_live_timer(McedDaemon *d)
     d->live_timer = g_timeout_add((guint)((wait_us + 999) / 1000), on_live_timer, d);
 }
 
+/* A source that fails is reported once, and again once it reads. */
+static void
+note_source_state(McedDaemon *d, const char *source, const GError *error)
+{
+    if (error != NULL && !d->source_degraded) {
+        d->source_degraded = TRUE;
+        mced_log_event(d->log, LOG_ERR, MCED_MSGID_SOURCE_DEGRADED,
+                       "Source %s is degraded: %s; machine checks it reports may be missed until "
+                       "it recovers",
+                       source, error->message);
+    } else if (error == NULL && d->source_degraded) {
+        d->source_degraded = FALSE;
+        mced_log_event(d->log, LOG_NOTICE, MCED_MSGID_SOURCE_RECOVERED,
+                       "Source %s recovered", source);
+    }
+}
+
 static void
 on_batch(McedDaemon *d, gboolean caught_up)
 {
@@ -263,14 +281,17 @@ on_batch(McedDaemon *d, gboolean caught_up)
 }
 
 static void
-on_journal_batch(McedJournalSource *src, gboolean caught_up, gpointer user_data)
+on_journal_batch(McedJournalSource *src, gboolean caught_up, const GError *error,
+                 gpointer user_data)
 {
+    note_source_state(user_data, mced_journal_source_describe(src), error);
     on_batch(user_data, caught_up);
 }
 
 static void
-on_kmsg_batch(McedKmsgSource *src, gboolean caught_up, gpointer user_data)
+on_kmsg_batch(McedKmsgSource *src, gboolean caught_up, const GError *error, gpointer user_data)
 {
+    note_source_state(user_data, mced_kmsg_source_describe(src), error);
     on_batch(user_data, caught_up);
 }
 

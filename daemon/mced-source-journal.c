@@ -40,6 +40,7 @@ static gboolean
 drain(gpointer user_data)
 {
     McedJournalSource *src = user_data;
+    g_autoptr(GError) read_error = NULL;
     guint n = 0;
     int r = 0;
 
@@ -54,13 +55,13 @@ drain(gpointer user_data)
         (void)mced_replay_feed_journal_entry(src->replay, src->j, &error);
     }
     if (r < 0)
-        g_warning("journal %s: cannot read the next entry: %s, retrying on the next wakeup",
-                  src->description, g_strerror(-r));
+        g_set_error(&read_error, MCED_ERROR, MCED_ERROR_IO, "cannot read the next entry: %s",
+                    g_strerror(-r));
     src->caught_up = (n < BATCH);
     if (!src->caught_up)
         schedule_drain(src);
     if (src->batch_func != NULL)
-        src->batch_func(src, src->caught_up, src->user_data);
+        src->batch_func(src, src->caught_up, read_error, src->user_data);
     return G_SOURCE_REMOVE;
 }
 
@@ -72,8 +73,11 @@ on_journal_fd(gint fd, GIOCondition cond, gpointer user_data)
 
     /* NOP, APPEND and INVALIDATE all end the same way: read until next()
      * says there is nothing more. */
-    if (r < 0)
-        g_warning("journal %s: processing failed: %s", src->description, g_strerror(-r));
+    if (r < 0 && src->batch_func != NULL) {
+        g_autoptr(GError) error = g_error_new(MCED_ERROR, MCED_ERROR_IO,
+                                              "cannot process changes: %s", g_strerror(-r));
+        src->batch_func(src, FALSE, error, src->user_data);
+    }
     schedule_drain(src);
     return G_SOURCE_CONTINUE;
 }

@@ -23,8 +23,10 @@ typedef enum {
 
 typedef struct McedJournalSource McedJournalSource;
 
-/* Called after each batch; @caught_up says whether the journal is drained. */
-typedef void (*McedJournalBatchFunc)(McedJournalSource *src, gboolean caught_up, gpointer user_data);
+/* Called after each batch; @caught_up says whether the journal is drained,
+ * @error is NULL or why the journal could not be read this time. */
+typedef void (*McedJournalBatchFunc)(McedJournalSource *src, gboolean caught_up,
+                                     const GError *error, gpointer user_data);
 
 McedJournalSource *mced_journal_source_new(McedJournalKind kind, const char *path,
                                            McedReplay *replay, McedJournalBatchFunc batch_func,

@@ -26,6 +26,7 @@ struct McedKmsgSource {
     McedKmsgBatchFunc batch_func;
     gpointer user_data;
     guint watch;
+    guint retry; /* after a read error: re-arm the watch later, not spin */
     guint64 skip_until; /* records with seq <= this were handled before a restart */
     gboolean skipping;
     guint64 last_seq;
@@ -87,12 +88,26 @@ split_stream(McedKmsgSource *src, const char *buf, gsize n)
     }
 }
 
+static gboolean on_readable(gint fd, GIOCondition cond, gpointer user_data);
+
+static gboolean
+on_retry(gpointer user_data)
+{
+    McedKmsgSource *src = user_data;
+
+    src->retry = 0;
+    src->watch = g_unix_fd_add(src->fd, G_IO_IN, on_readable, src);
+    return G_SOURCE_REMOVE;
+}
+
 static gboolean
 on_readable(gint fd, GIOCondition cond, gpointer user_data)
 {
     McedKmsgSource *src = user_data;
     char buf[RECORD_MAX];
     guint n_read = 0;
+    guint64 lost_before = src->lost;
+    g_autoptr(GError) error = NULL;
 
     while (n_read < BATCH) {
         ssize_t n = read(src->fd, buf, sizeof(buf));
@@ -107,7 +122,7 @@ on_readable(gint fd, GIOCondition cond, gpointer user_data)
         if (n < 0 && errno == EAGAIN)
             break;
         if (n < 0) {
-            g_warning("%s: read failed: %s", src->path, g_strerror(errno));
+            g_set_error(&error, MCED_ERROR, MCED_ERROR_IO, "read failed: %s", g_strerror(errno));
             break;
         }
         if (n == 0) {
@@ -115,7 +130,7 @@ on_readable(gint fd, GIOCondition cond, gpointer user_data)
                 /* A test file or FIFO writer went away. */
                 src->watch = 0;
                 if (src->batch_func != NULL)
-                    src->batch_func(src, TRUE, src->user_data);
+                    src->batch_func(src, TRUE, NULL, src->user_data);
                 return G_SOURCE_REMOVE;
             }
             break;
@@ -126,8 +141,20 @@ on_readable(gint fd, GIOCondition cond, gpointer user_data)
         else
             split_stream(src, buf, (gsize)n);
     }
+    if (error == NULL && src->lost > lost_before)
+        g_set_error(&error, MCED_ERROR, MCED_ERROR_IO,
+                    "the kernel's ring buffer overwrote %" G_GUINT64_FORMAT
+                    " record(s) before they were read",
+                    src->lost - lost_before);
     if (src->batch_func != NULL)
-        src->batch_func(src, n_read < BATCH, src->user_data);
+        src->batch_func(src, n_read < BATCH, error, src->user_data);
+    if (error != NULL && src->lost == lost_before) {
+        /* A hard read error: the fd stays "readable", so wait a second
+         * instead of spinning, then try again (and report recovery). */
+        src->watch = 0;
+        src->retry = g_timeout_add_seconds(1, on_retry, src);
+        return G_SOURCE_REMOVE;
+    }
     return G_SOURCE_CONTINUE;
 }
 
@@ -166,6 +193,8 @@ mced_kmsg_source_free(McedKmsgSource *src)
         return;
     if (src->watch != 0)
         g_source_remove(src->watch);
+    if (src->retry != 0)
+        g_source_remove(src->retry);
     if (src->fd >= 0)
         close(src->fd);
     g_byte_array_unref(src->pending);

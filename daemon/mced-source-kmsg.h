@@ -17,7 +17,9 @@ G_BEGIN_DECLS
 
 typedef struct McedKmsgSource McedKmsgSource;
 
-typedef void (*McedKmsgBatchFunc)(McedKmsgSource *src, gboolean caught_up, gpointer user_data);
+/* @error: NULL, or why reading failed this time (records lost count too). */
+typedef void (*McedKmsgBatchFunc)(McedKmsgSource *src, gboolean caught_up, const GError *error,
+                                  gpointer user_data);
 
 McedKmsgSource *mced_kmsg_source_new(const char *path, McedReplay *replay,
                                      McedKmsgBatchFunc batch_func, gpointer user_data,

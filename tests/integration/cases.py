@@ -232,6 +232,29 @@ def case_kmsg(sc, kvm_mced):
     h.check(names == ["db1", "web1"], f"history domains {names}, expected ['db1', 'web1']")
 
 
+@case("kmsg-degraded")
+def case_kmsg_degraded(sc, kvm_mced):
+    """A kernel record source that cannot be read (here a directory: read()
+    fails with EISDIR) is reported once as degraded; the daemon keeps
+    running, does not spin on the error, and still stops cleanly."""
+    env = Env(sc, kvm_mced)
+    bad = sc.mkdir("not-a-device")
+    d = env.daemon(journal_dir=None, extra_args=["--kmsg", bad])
+    d.wait_started()
+    d.wait_line(lambda s: "is degraded" in s and "not-a-device" in s, 5,
+                "the source-degraded message")
+    # Three retries later it has still said so only once, and it is idle
+    # between them rather than busy.
+    cpu_before = h.process_cpu_seconds(d.proc.pid)
+    time.sleep(3.2)
+    cpu = h.process_cpu_seconds(d.proc.pid) - cpu_before
+    h.check(cpu < 0.5, f"kvm-mced used {cpu:.2f}s of CPU in 3.2s on a failing source")
+    d.drain()
+    h.check(len([ln for ln in d.lines if "is degraded" in ln]) == 1,
+            "the degraded source was reported more than once")
+    d.stop()
+
+
 # ---- 3. journald ---------------------------------------------------------------
 
 

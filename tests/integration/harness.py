@@ -539,6 +539,14 @@ class Incident:
         return f"<{self.event} {self.id} {who} {self.klass}>"
 
 
+def process_cpu_seconds(pid):
+    """User + system CPU time of a process, from /proc/PID/stat."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    ticks = os.sysconf("SC_CLK_TCK")
+    return (int(fields[11]) + int(fields[12])) / ticks
+
+
 def parse_incident(line, index=-1):
     m = INCIDENT_RE.match(line)
     return Incident(m, index) if m else None

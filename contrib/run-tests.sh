@@ -141,7 +141,7 @@ if CC=clang setup_build "$CLANG_DIR" -Db_sanitize=address,undefined -Db_lundef=f
     -Dfuzzing=true -Dwerror=true; then
     clang_ok=1
     log "clang ASan+UBSan tests"
-    run_meson_test asan "$CLANG_DIR" testlog.json --suite unit --suite golden --suite fuzz-replay
+    run_meson_test asan "$CLANG_DIR" testlog.json --suite unit --suite golden --suite fuzz-replay --suite integration
 else
     record asan build FAIL "clang ASan+UBSan build failed"
 fi

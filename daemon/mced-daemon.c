@@ -113,7 +113,6 @@ static void
 on_observation(McedObservation *obs, gpointer user_data)
 {
     McedDaemon *d = user_data;
-    g_autoptr(McedObservation) owned = obs;
     g_autoptr(McedVmRef) vm = attribute(d, obs);
     gint64 t = observation_time(obs);
 
@@ -123,8 +122,9 @@ on_observation(McedObservation *obs, gpointer user_data)
         d->data_now_us = t;
     if (!d->caught_up && d->data_now_us > 0)
         mced_correlator_expire(d->correlator, d->data_now_us);
-    (void)mced_correlator_add(d->correlator, obs, vm);
+    (void)mced_correlator_add(d->correlator, obs, vm); /* takes its own reference */
     d->dirty = TRUE;
+    mced_observation_unref(obs); /* ours: the sink is handed ownership */
 }
 
 /* ---- state ----------------------------------------------------------- */

@@ -357,15 +357,17 @@ mced_qemu_cmdline_parse(const char *cmdline, gsize len, char **ret_name, char **
 {
     g_autofree char *name = NULL;
     g_autofree char *uuid = NULL;
-    const char *end = cmdline + len;
-    const char *p = cmdline;
+    const char *end, *p;
     const char *want = NULL; /* the option whose value comes next */
     gboolean first = TRUE;
 
     g_return_val_if_fail(cmdline != NULL || len == 0, FALSE);
 
+    /* An empty cmdline may come as NULL: no arithmetic on it before this. */
     if (len == 0)
         return FALSE;
+    end = cmdline + len;
+    p = cmdline;
 
     while (p < end) {
         const char *nul = memchr(p, '\0', (gsize)(end - p));

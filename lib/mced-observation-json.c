@@ -6,8 +6,8 @@
 
 /* json-c copies the string and checks nothing: make it valid UTF-8 first,
  * or one bad byte in a kernel line turns the whole output into invalid JSON. */
-static json_object *
-json_string_new_utf8(const char *s)
+json_object *
+mced_json_string_new(const char *s)
 {
     g_autofree char *valid = NULL;
 
@@ -41,16 +41,16 @@ mced_observation_to_json(const McedObservation *obs)
     g_return_val_if_fail(obs != NULL, NULL);
 
     obj = json_object_new_object();
-    json_object_object_add(obj, "kind", json_string_new_utf8(mced_obs_kind_to_string(obs->kind)));
-    json_object_object_add(obj, "cursor", json_string_new_utf8(obs->cursor));
+    json_object_object_add(obj, "kind", mced_json_string_new(mced_obs_kind_to_string(obs->kind)));
+    json_object_object_add(obj, "cursor", mced_json_string_new(obs->cursor));
     if (obs->realtime_us != 0)
         json_object_object_add(obj, "realtime_us", json_object_new_int64(obs->realtime_us));
     if (obs->monotonic_us != 0)
         json_object_object_add(obj, "monotonic_us", json_object_new_int64(obs->monotonic_us));
     json_object_object_add(
-        obj, "severity", json_string_new_utf8(mced_severity_to_string(obs->severity)));
+        obj, "severity", mced_json_string_new(mced_severity_to_string(obs->severity)));
     json_object_object_add(
-        obj, "disposition", json_string_new_utf8(mced_disposition_to_string(obs->disposition)));
+        obj, "disposition", mced_json_string_new(mced_disposition_to_string(obs->disposition)));
 
     for (int i = 0; i < _MCED_NUM_MAX; i++) {
         McedNum n = (McedNum)i;
@@ -65,7 +65,7 @@ mced_observation_to_json(const McedObservation *obs)
         McedStr s = (McedStr)i;
 
         if (obs->str[s] != NULL)
-            json_object_object_add(obj, mced_str_key(s), json_string_new_utf8(obs->str[s]));
+            json_object_object_add(obj, mced_str_key(s), mced_json_string_new(obs->str[s]));
         else if (mced_str_is_required(s))
             json_object_object_add(obj, mced_str_key(s), NULL);
     }
@@ -84,7 +84,7 @@ mced_observation_to_json(const McedObservation *obs)
         json_object_object_add(obj, "lines_truncated", json_object_new_boolean(TRUE));
     lines = json_object_new_array();
     for (guint i = 0; obs->lines != NULL && i < obs->lines->len; i++)
-        json_object_array_add(lines, json_string_new_utf8(g_ptr_array_index(obs->lines, i)));
+        json_object_array_add(lines, mced_json_string_new(g_ptr_array_index(obs->lines, i)));
     json_object_object_add(obj, "lines", lines);
 
     return g_steal_pointer(&obj);

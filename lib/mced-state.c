@@ -160,20 +160,6 @@ mced_state_remember_id(McedState *st, const char *id)
 
 /* ---- JSON helpers ------------------------------------------------------ */
 
-/* json-c checks nothing: make strings valid UTF-8 before they go out. */
-static json_object *
-json_string_or_null(const char *s)
-{
-    g_autofree char *valid = NULL;
-
-    if (s == NULL)
-        return NULL;
-    if (g_utf8_validate(s, -1, NULL))
-        return json_object_new_string(s);
-    valid = g_utf8_make_valid(s, -1);
-    return json_object_new_string(valid);
-}
-
 static json_object *
 json_u64_array(const GArray *values, gboolean hex)
 {
@@ -440,25 +426,25 @@ mced_incident_to_json(const McedIncident *inc, gboolean with_observations)
     g_return_val_if_fail(inc != NULL, NULL);
 
     obj = json_object_new_object();
-    json_object_object_add(obj, "id", json_string_or_null(inc->id));
-    json_object_object_add(obj, "domain", json_string_or_null(inc->vm ? inc->vm->name : NULL));
+    json_object_object_add(obj, "id", mced_json_string_new(inc->id));
+    json_object_object_add(obj, "domain", mced_json_string_new(inc->vm ? inc->vm->name : NULL));
     json_object_object_add(obj, "domain_uuid",
-                           json_string_or_null(inc->vm ? inc->vm->uuid : NULL));
+                           mced_json_string_new(inc->vm ? inc->vm->uuid : NULL));
     json_object_object_add(obj, "pid", inc->vm != NULL && inc->vm->pid > 0
                                            ? json_object_new_int64(inc->vm->pid)
                                            : NULL);
     json_object_object_add(obj, "class",
-                           json_string_or_null(mced_incident_class_to_string(inc->klass)));
+                           mced_json_string_new(mced_incident_class_to_string(inc->klass)));
     json_object_object_add(obj, "state",
-                           json_string_or_null(inc->state >= 0
+                           mced_json_string_new(inc->state >= 0
                                                        && inc->state < _MCED_INCIDENT_STATE_MAX
                                                    ? incident_state_str[inc->state]
                                                    : NULL));
     json_object_object_add(obj, "severity",
-                           json_string_or_null(mced_severity_to_string(inc->severity)));
+                           mced_json_string_new(mced_severity_to_string(inc->severity)));
     json_object_object_add(obj, "disposition",
-                           json_string_or_null(mced_disposition_to_string(inc->disposition)));
-    json_object_object_add(obj, "error_type", json_string_or_null(inc->error_type));
+                           mced_json_string_new(mced_disposition_to_string(inc->disposition)));
+    json_object_object_add(obj, "error_type", mced_json_string_new(inc->error_type));
     json_object_object_add(obj, "first_us", json_object_new_int64(inc->first_us));
     json_object_object_add(obj, "last_us", json_object_new_int64(inc->last_us));
     json_object_object_add(obj, "host_cpus", json_u64_array(inc->host_cpus, FALSE));
@@ -469,7 +455,7 @@ mced_incident_to_json(const McedIncident *inc, gboolean with_observations)
     for (int k = 0; k < _MCED_OBS_KIND_MAX; k++) {
         if ((inc->kinds & (1u << k)) != 0)
             json_object_array_add(kinds,
-                                  json_string_or_null(mced_obs_kind_to_string((McedObsKind)k)));
+                                  mced_json_string_new(mced_obs_kind_to_string((McedObsKind)k)));
     }
     json_object_object_add(obj, "kinds", kinds);
     json_object_object_add(obj, "n_observations", json_object_new_int64(inc->n_observations));
@@ -689,14 +675,14 @@ domain_counters_to_json(const McedDomainCounters *dc)
     json_object *obj = json_object_new_object();
     json_object *counts = json_object_new_object();
 
-    json_object_object_add(obj, "name", json_string_or_null(dc->name));
-    json_object_object_add(obj, "uuid", json_string_or_null(dc->uuid));
+    json_object_object_add(obj, "name", mced_json_string_new(dc->name));
+    json_object_object_add(obj, "uuid", mced_json_string_new(dc->uuid));
     for (int c = 0; c < _MCED_CLASS_MAX; c++)
         json_object_object_add(counts, mced_incident_class_to_string((McedIncidentClass)c),
                                json_object_new_uint64(dc->incidents[c]));
     json_object_object_add(obj, "incidents", counts);
     json_object_object_add(obj, "last_incident_us", json_object_new_int64(dc->last_incident_us));
-    json_object_object_add(obj, "last_incident_id", json_string_or_null(dc->last_incident_id));
+    json_object_object_add(obj, "last_incident_id", mced_json_string_new(dc->last_incident_id));
     return obj;
 }
 
@@ -712,7 +698,7 @@ state_to_json(const McedState *st)
     json_object_object_add(root, "version", json_object_new_int(MCED_STATE_VERSION));
     json_object_object_add(root, "producer", json_object_new_string(PACKAGE_NAME " "
                                                                     PACKAGE_VERSION));
-    json_object_object_add(root, "journal_cursor", json_string_or_null(st->journal_cursor));
+    json_object_object_add(root, "journal_cursor", mced_json_string_new(st->journal_cursor));
 
     arr = json_object_new_array();
     for (guint i = 0; i < st->open_incidents->len; i++)
@@ -730,7 +716,7 @@ state_to_json(const McedState *st)
 
     arr = json_object_new_array();
     for (guint i = 0; i < st->recent_ids->len; i++)
-        json_object_array_add(arr, json_string_or_null(st->recent_ids->pdata[i]));
+        json_object_array_add(arr, mced_json_string_new(st->recent_ids->pdata[i]));
     json_object_object_add(root, "recent_ids", arr);
     return g_steal_pointer(&root);
 }

@@ -25,6 +25,8 @@ typedef enum {
     VALUE_SIZE,
     VALUE_TRISTATE,
     VALUE_ABSOLUTE_PATH,
+    VALUE_URI,         /* printable, no blanks */
+    VALUE_EVENT_LIST,  /* ';'-separated QMP event names: A-Z, 0-9, '_' */
 } ValueType;
 
 /* Every key kvm-mced knows, with its type, range and where it lands. */
@@ -53,9 +55,20 @@ static const KeyInfo known_keys[] = {
       G_STRUCT_OFFSET(McedConfig, journal) },
     { "sources", "kmsg", VALUE_TRISTATE, 0, 0,
       G_STRUCT_OFFSET(McedConfig, kmsg) },
+    { "libvirt", "enabled", VALUE_TRISTATE, 0, 0,
+      G_STRUCT_OFFSET(McedConfig, libvirt) },
+    { "libvirt", "uri", VALUE_URI, 1, 1024,
+      G_STRUCT_OFFSET(McedConfig, libvirt_uri) },
+    { "libvirt", "qmp-events", VALUE_EVENT_LIST, 0, 64,
+      G_STRUCT_OFFSET(McedConfig, qmp_events) },
+    { "libvirt", "qemu-log-directory", VALUE_ABSOLUTE_PATH, 0, 0,
+      G_STRUCT_OFFSET(McedConfig, qemu_log_directory) },
+    { "libvirt", "reconnect-max", VALUE_DURATION,
+      G_TIME_SPAN_SECOND, 10 * G_TIME_SPAN_MINUTE,
+      G_STRUCT_OFFSET(McedConfig, reconnect_max_us) },
 };
 
-static const char *const known_groups[] = { "daemon", "sources" };
+static const char *const known_groups[] = { "daemon", "sources", "libvirt" };
 
 McedConfig *
 mced_config_new_default(void)
@@ -68,6 +81,11 @@ mced_config_new_default(void)
     cfg->history_max_size = MCED_HISTORY_DEFAULT_CAP;
     cfg->journal = MCED_TRISTATE_AUTO;
     cfg->kmsg = MCED_TRISTATE_AUTO;
+    cfg->libvirt = MCED_TRISTATE_AUTO;
+    cfg->libvirt_uri = g_strdup("qemu:///system");
+    cfg->qmp_events = g_strsplit("GUEST_PANICKED;GUEST_CRASHLOADED;MEMORY_FAILURE;RESET", ";", -1);
+    cfg->qemu_log_directory = g_strdup("/var/log/libvirt/qemu");
+    cfg->reconnect_max_us = 30 * G_TIME_SPAN_SECOND;
     cfg->files = g_ptr_array_new_with_free_func(g_free);
     return cfg;
 }
@@ -78,6 +96,9 @@ mced_config_free(McedConfig *cfg)
     if (cfg == NULL)
         return;
     g_free(cfg->state_directory);
+    g_free(cfg->libvirt_uri);
+    g_strfreev(cfg->qmp_events);
+    g_free(cfg->qemu_log_directory);
     if (cfg->files != NULL)
         g_ptr_array_unref(cfg->files);
     g_free(cfg);
@@ -430,6 +451,39 @@ apply_value(McedConfig *cfg, const KeyInfo *info, const char *value)
         g_free(*(char **)field);
         *(char **)field = g_strdup(value);
         return NULL;
+    case VALUE_URI:
+        if (strlen(value) < info->min || strlen(value) > info->max)
+            return g_strdup_printf("URI is longer than %" G_GUINT64_FORMAT " bytes", info->max);
+        for (const char *c = value; *c != '\0'; c++)
+            if ((guchar)*c <= ' ' || (guchar)*c == 0x7f)
+                return g_strdup_printf("'%s' is not a URI (blank or control character)", value);
+        if (strstr(value, ":") == NULL)
+            return g_strdup_printf("'%s' is not a URI (no scheme)", value);
+        g_free(*(char **)field);
+        *(char **)field = g_strdup(value);
+        return NULL;
+    case VALUE_EVENT_LIST: {
+        g_auto(GStrv) names = g_strsplit(value, ";", -1);
+        g_autoptr(GPtrArray) out = g_ptr_array_new_with_free_func(g_free);
+
+        for (guint i = 0; names[i] != NULL; i++) {
+            char *name = g_strstrip(names[i]);
+            if (*name == '\0')
+                continue;
+            if (strlen(name) > 64)
+                return g_strdup_printf("event name '%.16s...' is too long", name);
+            for (const char *c = name; *c != '\0'; c++)
+                if (!(g_ascii_isupper(*c) || g_ascii_isdigit(*c) || *c == '_'))
+                    return g_strdup_printf("'%s' is not a QMP event name (A-Z, 0-9, _)", name);
+            g_ptr_array_add(out, g_strdup(name));
+        }
+        if (out->len > info->max)
+            return g_strdup_printf("more than %" G_GUINT64_FORMAT " events", info->max);
+        g_ptr_array_add(out, NULL);
+        g_strfreev(*(GStrv *)field);
+        *(GStrv *)field = (GStrv)g_ptr_array_free(g_steal_pointer(&out), FALSE);
+        return NULL;
+    }
     }
     return g_strdup("unhandled value type");
 }

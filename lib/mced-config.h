@@ -16,6 +16,12 @@
  *   [sources]
  *   journal = auto                auto | yes | no
  *   kmsg = auto                   auto | yes | no  (auto: only when no journal is readable)
+ *   [libvirt]
+ *   enabled = auto                auto | yes | no  (auto: connect, keep retrying if away)
+ *   uri = qemu:///system          a libvirt URI
+ *   qmp-events = GUEST_PANICKED;GUEST_CRASHLOADED;MEMORY_FAILURE;RESET
+ *   qemu-log-directory = /var/log/libvirt/qemu   absolute path
+ *   reconnect-max = 30s           duration: 1s .. 10m  (longest wait between attempts)
  */
 #pragma once
 
@@ -36,6 +42,11 @@ typedef struct {
     guint64 history_max_size;
     McedTristate journal;
     McedTristate kmsg;
+    McedTristate libvirt;
+    char *libvirt_uri;
+    GStrv qmp_events;        /* QMP event names to subscribe to */
+    char *qemu_log_directory;
+    gint64 reconnect_max_us;
     GPtrArray *files; /* char*: files read, in order */
 } McedConfig;
 

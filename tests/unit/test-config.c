@@ -125,6 +125,13 @@ assert_defaults(const McedConfig *cfg)
     g_assert_cmpuint(cfg->history_max_size, ==, MCED_HISTORY_DEFAULT_CAP);
     g_assert_cmpint(cfg->journal, ==, MCED_TRISTATE_AUTO);
     g_assert_cmpint(cfg->kmsg, ==, MCED_TRISTATE_AUTO);
+    g_assert_cmpint(cfg->libvirt, ==, MCED_TRISTATE_AUTO);
+    g_assert_cmpstr(cfg->libvirt_uri, ==, "qemu:///system");
+    g_assert_cmpuint(g_strv_length(cfg->qmp_events), ==, 4);
+    g_assert_cmpstr(cfg->qmp_events[0], ==, "GUEST_PANICKED");
+    g_assert_cmpstr(cfg->qmp_events[3], ==, "RESET");
+    g_assert_cmpstr(cfg->qemu_log_directory, ==, "/var/log/libvirt/qemu");
+    g_assert_cmpint(cfg->reconnect_max_us, ==, 30 * G_USEC_PER_SEC);
 }
 
 /* ---- parsers ----------------------------------------------------------- */
@@ -275,9 +282,51 @@ test_shipped_file(Fixture *f, gconstpointer data)
         }
         g_string_append_printf(out, "%s\n", l);
     }
-    g_assert_cmpuint(n_keys, ==, 6);
+    g_assert_cmpuint(n_keys, ==, 11);
     enabled = load_ok(f, out->str);
     assert_defaults(enabled);
+}
+
+static void
+test_libvirt_keys(Fixture *f, gconstpointer data)
+{
+    g_autoptr(McedConfig) cfg = load_ok(f,
+                                        "[libvirt]\n"
+                                        "enabled = yes\n"
+                                        "uri = qemu+unix:///system?socket=/tmp/x/libvirt-sock\n"
+                                        "qmp-events = GUEST_PANICKED; MEMORY_FAILURE;;\n"
+                                        "qemu-log-directory = /tmp/x/log/qemu\n"
+                                        "reconnect-max = 2m\n");
+    static const char *const bad[][2] = {
+        { "[libvirt]\nuri = qemu :///system\n", "blank or control character" },
+        { "[libvirt]\nuri = nothing\n", "no scheme" },
+        { "[libvirt]\nqmp-events = guest_panicked\n", "not a QMP event name" },
+        { "[libvirt]\nqemu-log-directory = log\n", "not an absolute path" },
+        { "[libvirt]\nreconnect-max = 100ms\n", "out of range" },
+        { "[libvirt]\nenabled = sometimes\n", "expected auto, yes or no" },
+    };
+
+    g_assert_cmpint(cfg->libvirt, ==, MCED_TRISTATE_YES);
+    g_assert_cmpstr(cfg->libvirt_uri, ==, "qemu+unix:///system?socket=/tmp/x/libvirt-sock");
+    g_assert_cmpuint(g_strv_length(cfg->qmp_events), ==, 2);
+    g_assert_cmpstr(cfg->qmp_events[0], ==, "GUEST_PANICKED");
+    g_assert_cmpstr(cfg->qmp_events[1], ==, "MEMORY_FAILURE");
+    g_assert_cmpstr(cfg->qemu_log_directory, ==, "/tmp/x/log/qemu");
+    g_assert_cmpint(cfg->reconnect_max_us, ==, 120 * G_USEC_PER_SEC);
+
+    for (gsize i = 0; i < G_N_ELEMENTS(bad); i++) {
+        g_autofree char *path = g_build_filename(f->dir, "bad.conf", NULL);
+        g_autoptr(GError) error = NULL;
+        g_autoptr(McedConfig) none = NULL;
+
+        g_assert_true(g_file_set_contents(path, bad[i][0], -1, NULL));
+        none = mced_config_load(path, &error);
+        g_assert_null(none);
+        g_assert_nonnull(error);
+        g_test_message("%s", error->message);
+        g_assert_nonnull(strstr(error->message, ":2: [libvirt] "));
+        g_assert_nonnull(strstr(error->message, bad[i][1]));
+    }
 }
 
 static void
@@ -622,6 +671,8 @@ main(int argc, char **argv)
     g_test_add_func("/config/parse-duration", test_parse_duration);
     g_test_add_func("/config/parse-size", test_parse_size);
     g_test_add("/config/defaults", Fixture, NULL, fixture_setup, test_defaults, fixture_teardown);
+    g_test_add("/config/libvirt-keys", Fixture, NULL, fixture_setup, test_libvirt_keys,
+               fixture_teardown);
     g_test_add("/config/shipped-file", Fixture, NULL, fixture_setup, test_shipped_file,
                fixture_teardown);
     g_test_add("/config/every-key-valid", Fixture, NULL, fixture_setup, test_every_key_valid,

@@ -457,6 +457,21 @@ add_domain(McedCorrelator *c, McedObservation *obs, const McedVmRef *vm, const c
 }
 
 McedIncident *
+mced_correlator_lookup(const McedCorrelator *c, const McedVmRef *vm, gint64 t)
+{
+    const char *key = mced_vm_ref_key(vm);
+    Entry *e;
+
+    g_return_val_if_fail(c != NULL, NULL);
+    e = key != NULL ? g_hash_table_lookup(c->by_key, key) : c->host;
+    if (e == NULL || e->silent)
+        return NULL;
+    if (t < window_start(c, e->inc) || t > window_end(c, e->inc))
+        return NULL;
+    return e->inc;
+}
+
+McedIncident *
 mced_correlator_add(McedCorrelator *c, McedObservation *obs, const McedVmRef *vm)
 {
     const char *key = mced_vm_ref_key(vm);

@@ -130,6 +130,11 @@ void mced_correlator_expire(McedCorrelator *c, gint64 now_us);
 void mced_correlator_close_all(McedCorrelator *c);
 /* Earliest time at which an open incident would close, or -1. */
 gint64 mced_correlator_next_deadline(const McedCorrelator *c);
+/* The open incident of @vm (NULL: the host) whose window covers time @t,
+ * or NULL. Observations that must not open incidents of their own (a guest
+ * panic, a reset) ask this first: they only join an incident that is
+ * already there. Replayed (silent) incidents are not returned. */
+McedIncident *mced_correlator_lookup(const McedCorrelator *c, const McedVmRef *vm, gint64 t);
 /* Open incidents, oldest first (borrowed). */
 GPtrArray *mced_correlator_get_open(const McedCorrelator *c);
 /* Put back an incident that was open when the daemon last stopped. */

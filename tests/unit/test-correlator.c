@@ -733,6 +733,21 @@ test_free_open(void)
 #define ADD(path, fn) \
     g_test_add(path, Fixture, NULL, fixture_setup, fn, fixture_teardown)
 
+static void
+test_lookup(Fixture *f, gconstpointer data)
+{
+    McedIncident *a = add_plain(f, f->vm_a, T0, "a:1");
+
+    g_assert_true(mced_correlator_lookup(f->c, f->vm_a, T0) == a);
+    g_assert_true(mced_correlator_lookup(f->c, f->vm_a, T0 + W) == a);
+    g_assert_null(mced_correlator_lookup(f->c, f->vm_a, T0 + W + 1));
+    g_assert_null(mced_correlator_lookup(f->c, f->vm_b, T0));
+    g_assert_null(mced_correlator_lookup(f->c, NULL, T0));
+    /* a lookup changes nothing */
+    g_assert_cmpuint(f->events->len, ==, 1);
+    g_assert_cmpuint(a->n_observations, ==, 1);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -757,6 +772,7 @@ main(int argc, char **argv)
     ADD("/correlator/close-all-order", test_close_all_order);
     ADD("/correlator/restore", test_restore);
     ADD("/correlator/set-window", test_set_window);
+    ADD("/correlator/lookup", test_lookup);
     g_test_add_func("/correlator/free-open", test_free_open);
     return g_test_run();
 }

@@ -1,0 +1,208 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""Small shared pieces of the system-test library (Python stdlib only):
+failures and skips, deadlines, zombie-aware process checks, a scratch
+directory, and running a command with a timeout.
+
+Ground rules (reference/test-harness.md 1): processes are ended only by a
+recorded PID after /proc/PID/comm was checked; a zombie counts as gone;
+every wait is on an observable state with a deadline.
+"""
+
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+
+EXIT_SKIP = 77
+
+
+class Skip(Exception):
+    """Raised by a case that cannot run here; the runner exits 77."""
+
+
+class Failure(AssertionError):
+    pass
+
+
+def fail(msg):
+    raise Failure(msg)
+
+
+def check(cond, msg):
+    if not cond:
+        raise Failure(msg)
+
+
+def log(msg):
+    print(f"# {msg}", flush=True)
+
+
+class Deadline:
+    def __init__(self, seconds):
+        self.seconds = seconds
+        self.end = time.monotonic() + seconds
+
+    def left(self):
+        return max(0.0, self.end - time.monotonic())
+
+    def expired(self):
+        return time.monotonic() >= self.end
+
+
+def poll_until(pred, timeout, what, interval=0.05):
+    """Test pred() until it returns something true (which is returned) or
+    the deadline passes (Failure naming what). For states that have no
+    event to wait on: a file's content, domstate, a process ending."""
+    d = Deadline(timeout)
+    while True:
+        v = pred()
+        if v:
+            return v
+        if d.expired():
+            fail(f"timed out after {timeout:g}s waiting for {what}")
+        time.sleep(min(interval, d.left()))
+
+
+def proc_state(pid):
+    """Field 3 of /proc/PID/stat ('R', 'S', 'Z', ...), None if gone."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            data = f.read()
+    except OSError:
+        return None
+    rest = data[data.rfind(b")") + 2:]
+    return rest[:1].decode() or None
+
+
+def pid_alive(pid):
+    """True if PID exists and is not a zombie (a PID 1 that is not systemd
+    may reap orphans only seconds later)."""
+    s = proc_state(pid)
+    return s is not None and s != "Z"
+
+
+def proc_comm(pid):
+    try:
+        with open(f"/proc/{pid}/comm") as f:
+            return f.read().rstrip("\n")
+    except OSError:
+        return None
+
+
+def signal_pid(pid, sig, comm_contains):
+    """Send sig to pid only if it is alive and its comm contains
+    comm_contains (guards against a recycled PID). True if sent."""
+    if not pid_alive(pid):
+        return False
+    comm = proc_comm(pid)
+    if comm is None or comm_contains not in comm:
+        return False
+    try:
+        os.kill(pid, sig)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def wait_gone(pid, timeout):
+    """Zombie-aware wait for a PID that may not be our child. True if it
+    is gone (or a zombie) within timeout."""
+    d = Deadline(timeout)
+    while pid_alive(pid):
+        if d.expired():
+            return False
+        time.sleep(min(0.02, d.left()))
+    return True
+
+
+def end_child(p, timeout=5.0):
+    """SIGTERM, then SIGKILL, a subprocess.Popen we started, and reap it
+    (as its parent we hold the PID until we reap it, so it is never
+    recycled under us)."""
+    if p.poll() is not None:
+        return p.returncode
+    try:
+        p.send_signal(signal.SIGTERM)
+        return p.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        return p.wait(timeout=timeout)
+
+
+def run(argv, timeout=30, check_rc=True, what=None, **kw):
+    """Run a command with a timeout (the child is killed when it passes);
+    return the CompletedProcess (text mode, stdout and stderr captured)."""
+    try:
+        r = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                           timeout=timeout, **kw)
+    except subprocess.TimeoutExpired:
+        fail(f"{what or ' '.join(argv)}: no answer within {timeout:g}s")
+    if check_rc and r.returncode != 0:
+        fail(f"{what or ' '.join(argv)}: exit {r.returncode}: "
+             f"{(r.stderr or r.stdout).strip()}")
+    return r
+
+
+def tail(path, lines=20):
+    try:
+        with open(path, errors="replace") as f:
+            return "".join(f.readlines()[-lines:])
+    except OSError as e:
+        return f"({path}: {e.strerror})\n"
+
+
+def mounts_under(path):
+    """Mount points at or below path in this process's mount namespace."""
+    path = os.path.realpath(path).rstrip("/")
+    found = []
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            mp = line.split()[4].replace("\\040", " ")
+            if mp == path or mp.startswith(path + "/"):
+                found.append(mp)
+    return found
+
+
+class Scratch:
+    """A fresh directory under /tmp (or $MCED_SYS_TMPDIR) per case, with
+    cleanups run in reverse order. Kept when the case failed, or always
+    with MCED_SYS_KEEP=1."""
+
+    def __init__(self, name):
+        base = os.environ.get("MCED_SYS_TMPDIR") or None
+        self.path = tempfile.mkdtemp(prefix=f"mced-sys-{name}-", dir=base)
+        os.chmod(self.path, 0o755)
+        self.cleanups = []
+        self.failed = False
+
+    def join(self, *parts):
+        return os.path.join(self.path, *parts)
+
+    def mkdir(self, *parts):
+        p = self.join(*parts)
+        os.makedirs(p, exist_ok=True)
+        return p
+
+    def add_cleanup(self, fn):
+        self.cleanups.append(fn)
+        return fn
+
+    def close(self):
+        errors = []
+        while self.cleanups:
+            fn = self.cleanups.pop()
+            try:
+                fn()
+            except Exception as e:  # teardown goes on
+                errors.append(f"{e}")
+                log(f"cleanup: {e}")
+        left = mounts_under(self.path)
+        if left:
+            errors.append(f"mounts left under {self.path}: {left}")
+        if self.failed or errors or os.environ.get("MCED_SYS_KEEP"):
+            log(f"scratch directory kept: {self.path}")
+        else:
+            shutil.rmtree(self.path, ignore_errors=True)
+        return errors

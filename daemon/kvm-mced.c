@@ -22,6 +22,8 @@ static char *arg_journal_directory;
 static char *arg_journal_file;
 static char *arg_procfs_root;
 static char *arg_kmsg;
+static char *arg_libvirt_uri;
+static char *arg_qemu_log_directory;
 static gboolean arg_no_journal_log;
 
 static const GOptionEntry option_entries[] = {
@@ -46,6 +48,10 @@ static const GOptionEntry option_entries[] = {
      "Follow one journal file instead of the system journal", "FILE"},
     {"kmsg", 0, 0, G_OPTION_ARG_FILENAME, &arg_kmsg,
      "Read kernel records from PATH (default /dev/kmsg when the host has no journal)", "PATH"},
+    {"libvirt-uri", 0, 0, G_OPTION_ARG_STRING, &arg_libvirt_uri,
+     "Connect to this libvirt URI (default from the configuration: qemu:///system)", "URI"},
+    {"qemu-log-directory", 0, 0, G_OPTION_ARG_FILENAME, &arg_qemu_log_directory,
+     "Where libvirt keeps the QEMU logs (default /var/log/libvirt/qemu)", "DIR"},
     {"procfs-root", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_FILENAME, &arg_procfs_root,
      "Read processes from this procfs tree (tests)", "DIR"},
     {"no-journal-log", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_NONE, &arg_no_journal_log,
@@ -103,6 +109,8 @@ run_daemon(GError **error)
         .journal_file = arg_journal_file,
         .procfs_root = arg_procfs_root,
         .kmsg_path = arg_kmsg,
+        .libvirt_uri = arg_libvirt_uri,
+        .qemu_log_directory = arg_qemu_log_directory,
         .no_journal_log = arg_no_journal_log,
     };
     g_autoptr(McedDaemon) daemon = mced_daemon_new(&opts, error);
@@ -151,5 +159,7 @@ main(int argc, char **argv)
     g_clear_pointer(&arg_journal_file, g_free);
     g_clear_pointer(&arg_procfs_root, g_free);
     g_clear_pointer(&arg_kmsg, g_free);
+    g_clear_pointer(&arg_libvirt_uri, g_free);
+    g_clear_pointer(&arg_qemu_log_directory, g_free);
     return status;
 }

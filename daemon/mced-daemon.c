@@ -5,12 +5,15 @@
 #include <glib-unix.h>
 #include <json-c/json.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/stat.h>
 
 #include "mced-config.h"
 #include "mced-daemon.h"
 #include "mced-error.h"
 #include "mced-incident.h"
+#include "mced-libvirt.h"
+#include "mced-qmp.h"
 #include "mced-log.h"
 #include "mced-names.h"
 #include "mced-paths.h"
@@ -18,6 +21,8 @@
 #include "mced-replay.h"
 #include "mced-source-journal.h"
 #include "mced-source-kmsg.h"
+#include "mced-source-qemulog.h"
+#include "mced-text.h"
 #include "mced-state.h"
 
 /* Longest time closed incidents and a changed cursor may wait in memory
@@ -42,6 +47,14 @@ struct McedDaemon {
     McedReplay *replay;
     McedJournalSource *journal;
     McedKmsgSource *kmsg;
+    McedLibvirt *libvirt;
+    McedQemuLog *qemu_log;
+    McedReplay *qemu_replay;  /* QEMU log lines: single-line observations */
+    const char *qemu_log_domain; /* the domain of the line being fed */
+    gboolean libvirt_away;    /* reported once until it comes back */
+    guint rescan_idle;        /* a registry scan is due (a domain started) */
+    GQueue held;              /* Held*: panics/resets waiting for an incident */
+    guint held_timer;
 
     GMainLoop *loop;
     GError *fatal;            /* set to stop the loop with an error */
@@ -60,6 +73,26 @@ struct McedDaemon {
 
 static void schedule_save(McedDaemon *d);
 static void arm_live_timer(McedDaemon *d);
+static void write_health(McedDaemon *d, const McedIncident *inc);
+
+/* QEMU events that never open an incident themselves (a guest panic, a
+ * reset): they join an open incident of their VM, or wait one window for
+ * one to open (the kernel's line may arrive after libvirt's event). */
+typedef struct {
+    McedObservation *obs;
+    McedVmRef *vm;
+    gint64 until_us; /* wall clock */
+} Held;
+
+#define MAX_HELD 256
+
+static void
+held_free(Held *h)
+{
+    mced_observation_unref(h->obs);
+    mced_vm_ref_free(h->vm);
+    g_free(h);
+}
 
 /* ---- incidents ------------------------------------------------------- */
 
@@ -69,6 +102,8 @@ on_incident(McedIncidentEvent event, McedIncident *inc, gpointer user_data)
     McedDaemon *d = user_data;
 
     mced_log_incident(d->log, event, inc);
+    if (inc->vm != NULL && event != MCED_INCIDENT_EVENT_MERGED)
+        write_health(d, inc);
     switch (event) {
     case MCED_INCIDENT_EVENT_OPENED:
         mced_state_remember_id(d->state, inc->id);
@@ -295,6 +330,260 @@ on_kmsg_batch(McedKmsgSource *src, gboolean caught_up, const GError *error, gpoi
     on_batch(user_data, caught_up);
 }
 
+/* ---- libvirt ----------------------------------------------------------- */
+
+static gboolean
+opens_incidents(const McedObservation *obs)
+{
+    const char *event = obs->str[MCED_STR_EVENT];
+
+    return obs->kind != MCED_OBS_QMP
+           || (!mced_qmp_is_panic(obs) && g_strcmp0(event, "RESET") != 0);
+}
+
+/* Held observations whose VM now has an incident join it; expired ones
+ * are reported (a panic) or dropped (a reset). */
+static void
+flush_held(McedDaemon *d, gint64 now_us)
+{
+    GList *l = d->held.head;
+
+    while (l != NULL) {
+        GList *next = l->next;
+        Held *h = l->data;
+        gint64 t = h->obs->realtime_us;
+
+        if (mced_correlator_lookup(d->correlator, h->vm, t) != NULL) {
+            (void)mced_correlator_add(d->correlator, h->obs, h->vm);
+            d->dirty = TRUE;
+        } else if (now_us >= h->until_us) {
+            if (mced_qmp_is_panic(h->obs))
+                mced_log_event(d->log, LOG_WARNING, MCED_MSGID_GUEST_PANIC,
+                               "Guest of domain '%s' panicked (%s) with no machine check around "
+                               "it: a guest crash, not hardware",
+                               h->vm->name != NULL ? h->vm->name : h->vm->uuid,
+                               h->obs->str[MCED_STR_EVENT]);
+        } else {
+            l = next;
+            continue;
+        }
+        g_queue_delete_link(&d->held, l);
+        held_free(h);
+        l = next;
+    }
+}
+
+static gboolean
+on_held_timer(gpointer user_data)
+{
+    McedDaemon *d = user_data;
+
+    d->held_timer = 0;
+    flush_held(d, g_get_real_time());
+    if (!g_queue_is_empty(&d->held))
+        d->held_timer = g_timeout_add(250, on_held_timer, d);
+    return G_SOURCE_REMOVE;
+}
+
+static void
+on_libvirt_observation(McedObservation *obs, const McedDomainInfo *dom, gpointer user_data)
+{
+    McedDaemon *d = user_data;
+    g_autoptr(McedVmRef) vm = mced_vm_ref_new(dom->name, dom->uuid, -1);
+
+    if (opens_incidents(obs)) {
+        (void)mced_correlator_add(d->correlator, obs, vm);
+        d->dirty = TRUE;
+        mced_observation_unref(obs);
+    } else if (mced_correlator_lookup(d->correlator, vm, obs->realtime_us) != NULL) {
+        (void)mced_correlator_add(d->correlator, obs, vm);
+        d->dirty = TRUE;
+        mced_observation_unref(obs);
+    } else {
+        Held *h = g_new0(Held, 1);
+
+        if (g_queue_get_length(&d->held) >= MAX_HELD)
+            held_free(g_queue_pop_head(&d->held));
+        h->obs = obs;
+        h->vm = g_steal_pointer(&vm);
+        h->until_us = g_get_real_time() + d->config->correlation_window_us;
+        g_queue_push_tail(&d->held, h);
+        if (d->held_timer == 0)
+            d->held_timer = g_timeout_add(250, on_held_timer, d);
+    }
+    flush_held(d, g_get_real_time());
+    arm_live_timer(d);
+    schedule_save(d);
+}
+
+static gboolean
+on_rescan(gpointer user_data)
+{
+    McedDaemon *d = user_data;
+    g_autoptr(GError) error = NULL;
+
+    d->rescan_idle = 0;
+    (void)mced_registry_scan(d->registry, &error);
+    return G_SOURCE_REMOVE;
+}
+
+static void
+on_libvirt_domain(const McedDomainInfo *dom, gpointer user_data)
+{
+    McedDaemon *d = user_data;
+
+    /* A domain that runs has a QEMU process now: find it and its threads
+     * while they are there, so later lines attribute even after it dies. */
+    if (dom->id >= 0 && d->rescan_idle == 0)
+        d->rescan_idle = g_idle_add(on_rescan, d);
+}
+
+static void
+on_libvirt_connection(gboolean up, const char *detail, gpointer user_data)
+{
+    McedDaemon *d = user_data;
+
+    if (up) {
+        mced_log_event(d->log, LOG_INFO, MCED_MSGID_SOURCE_RECOVERED,
+                       "Connected to libvirt at %s (%s QMP events)", detail,
+                       mced_libvirt_has_qmp(d->libvirt) ? "with raw" : "without raw");
+        d->libvirt_away = FALSE;
+    } else if (!d->libvirt_away) {
+        mced_log_event(d->log, LOG_WARNING, MCED_MSGID_SOURCE_DEGRADED,
+                       "libvirt is away (%s); attributing from /proc meanwhile and reconnecting",
+                       detail);
+        d->libvirt_away = TRUE;
+    }
+}
+
+/* The health element of a domain's libvirt metadata: docs/libvirt-metadata.md. */
+static char *
+health_xml(McedDaemon *d, const McedIncident *inc)
+{
+    const McedDomainCounters *c = g_hash_table_lookup(d->state->domains,
+                                                      mced_vm_ref_key(inc->vm));
+    guint64 counts[_MCED_CLASS_MAX] = { 0 };
+    g_autoptr(GDateTime) t = g_date_time_new_from_unix_utc(inc->first_us / G_USEC_PER_SEC);
+    g_autofree char *when = t != NULL ? g_date_time_format_iso8601(t) : g_strdup("");
+    const char *state;
+    guint64 total = 0;
+
+    if (c != NULL)
+        memcpy(counts, c->incidents, sizeof(counts));
+    if (inc->state == MCED_INCIDENT_OPEN)
+        counts[inc->klass]++;
+    for (int i = 0; i < _MCED_CLASS_MAX; i++)
+        total += counts[i];
+    state = counts[MCED_CLASS_FATAL] > 0 ? "fatal" : total > 0 ? "degraded" : "healthy";
+    return g_markup_printf_escaped(
+        "<health state=\"%s\" incidents=\"%" G_GUINT64_FORMAT "\">"
+        "<last-incident id=\"%s\" class=\"%s\" time=\"%s\" open=\"%s\"/>"
+        "<counts corrected=\"%" G_GUINT64_FORMAT "\" guest=\"%" G_GUINT64_FORMAT
+        "\" fatal=\"%" G_GUINT64_FORMAT "\"/></health>",
+        state, total, inc->id, mced_incident_class_to_string(inc->klass), when,
+        inc->state == MCED_INCIDENT_OPEN ? "yes" : "no", counts[MCED_CLASS_CORRECTED],
+        counts[MCED_CLASS_GUEST], counts[MCED_CLASS_FATAL]);
+}
+
+static void
+on_health_written(const char *uuid, const GError *error, gpointer user_data)
+{
+    McedDaemon *d = user_data;
+
+    if (error != NULL)
+        mced_log_event(d->log, LOG_WARNING, NULL,
+                       "Cannot record health in the metadata of domain %s: %s", uuid,
+                       error->message);
+}
+
+static void
+write_health(McedDaemon *d, const McedIncident *inc)
+{
+    g_autofree char *xml = NULL;
+
+    if (d->libvirt == NULL || inc->vm->uuid == NULL || inc->synthetic)
+        return;
+    xml = health_xml(d, inc);
+    mced_libvirt_set_health(d->libvirt, inc->vm->uuid, xml, on_health_written, d);
+}
+
+/* Observations from a domain's own QEMU log belong to that domain. */
+static void
+on_qemu_observation(McedObservation *obs, gpointer user_data)
+{
+    McedDaemon *d = user_data;
+    const char *name = d->qemu_log_domain;
+    const McedDomainInfo *dom = d->libvirt != NULL && name != NULL
+                                    ? mced_libvirt_lookup_name(d->libvirt, name)
+                                    : NULL;
+    g_autoptr(McedVmRef) vm = mced_vm_ref_new(name, dom != NULL ? dom->uuid : NULL, -1);
+
+    (void)mced_correlator_add(d->correlator, obs, vm);
+    mced_observation_unref(obs);
+    d->dirty = TRUE;
+    flush_held(d, g_get_real_time());
+    arm_live_timer(d);
+    schedule_save(d);
+}
+
+static void
+on_qemu_log_line(const char *name, const char *line, gsize len, const char *cursor,
+                 gpointer user_data)
+{
+    McedDaemon *d = user_data;
+    McedTextLine t;
+    McedLineInfo info;
+
+    mced_text_strip(line, len, &t);
+    info = (McedLineInfo){
+        /* QEMU's -msg timestamp=on puts the wall clock on each line. */
+        .realtime_us = t.realtime_us != 0 ? t.realtime_us : g_get_real_time(),
+        .cursor = cursor,
+        .raw = line,
+        .raw_len = len,
+    };
+    d->qemu_log_domain = name;
+    mced_replay_feed(d->qemu_replay, &info, t.msg, t.msg_len);
+    d->qemu_log_domain = NULL;
+}
+
+static void
+start_qemu_logs(McedDaemon *d)
+{
+    const char *dir = d->opts.qemu_log_directory != NULL ? d->opts.qemu_log_directory
+                                                         : d->config->qemu_log_directory;
+    g_autoptr(GError) error = NULL;
+
+    if (!g_file_test(dir, G_FILE_TEST_IS_DIR)) {
+        mced_log_event(d->log, LOG_INFO, NULL, "No QEMU log directory at %s: not following QEMU logs",
+                       dir);
+        return;
+    }
+    d->qemu_replay = mced_replay_new(on_qemu_observation, d);
+    d->qemu_log = mced_qemu_log_new(dir, on_qemu_log_line, d, &error);
+    if (d->qemu_log == NULL)
+        mced_log_event(d->log, LOG_WARNING, MCED_MSGID_SOURCE_DEGRADED,
+                       "Cannot follow the QEMU logs: %s", error->message);
+}
+
+static void
+start_libvirt(McedDaemon *d)
+{
+    static const McedLibvirtCallbacks callbacks = {
+        .domain_changed = on_libvirt_domain,
+        .observation = on_libvirt_observation,
+        .connection = on_libvirt_connection,
+    };
+    const char *uri = d->opts.libvirt_uri != NULL ? d->opts.libvirt_uri : d->config->libvirt_uri;
+
+    if (d->config->libvirt == MCED_TRISTATE_NO && d->opts.libvirt_uri == NULL)
+        return;
+    mced_libvirt_init_event_loop();
+    d->libvirt = mced_libvirt_new(uri, (const char *const *)d->config->qmp_events,
+                                  d->config->reconnect_max_us, &callbacks, d);
+    mced_libvirt_start(d->libvirt);
+}
+
 /* ---- signals ----------------------------------------------------------- */
 
 static gboolean
@@ -369,6 +658,7 @@ mced_daemon_new(const McedDaemonOptions *opts, GError **error)
 
     d->opts = *opts;
     g_queue_init(&d->unwritten);
+    g_queue_init(&d->held);
     d->paths = mced_paths_new_from_environment();
     d->config_file = g_strdup(opts->config_file != NULL ? opts->config_file
                                                          : d->paths->config_file);
@@ -421,6 +711,14 @@ mced_daemon_free(McedDaemon *d)
         g_source_remove(d->sighup);
     mced_journal_source_free(d->journal);
     mced_kmsg_source_free(d->kmsg);
+    mced_qemu_log_free(d->qemu_log);
+    mced_replay_free(d->qemu_replay);
+    mced_libvirt_free(d->libvirt);
+    if (d->rescan_idle != 0)
+        g_source_remove(d->rescan_idle);
+    if (d->held_timer != 0)
+        g_source_remove(d->held_timer);
+    g_queue_clear_full(&d->held, (GDestroyNotify)held_free);
     mced_replay_free(d->replay);
     mced_correlator_free(d->correlator);
     mced_registry_free(d->registry);
@@ -526,6 +824,8 @@ mced_daemon_run(McedDaemon *d, GError **error)
     d->sigterm = g_unix_signal_add(SIGTERM, on_stop_signal, d);
     d->sigint = g_unix_signal_add(SIGINT, on_stop_signal, d);
     d->sighup = g_unix_signal_add(SIGHUP, on_sighup, d);
+    start_libvirt(d);
+    start_qemu_logs(d);
     if (!start_sources(d, error))
         return FALSE;
 

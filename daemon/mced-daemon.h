@@ -26,6 +26,8 @@ typedef struct {
     const char *journal_file;      /* follow this file instead of the system journal */
     const char *kmsg_path;         /* read this instead of /dev/kmsg */
     const char *procfs_root;       /* default / ... /proc */
+    const char *libvirt_uri;       /* overrides the configuration */
+    const char *qemu_log_directory; /* overrides the configuration */
     gboolean no_journal_log;       /* never write to the journal (tests) */
 } McedDaemonOptions;
 

@@ -19,8 +19,11 @@ packages=(
     # tests and tools
     python3 valgrind libc6-dbg clang-format
     systemd systemd-journal-remote # journal fixtures, a private journald
-    # integration and system tests (later slices)
-    libvirt-daemon libvirt-clients qemu-system-x86 qemu-system-ppc dbus
+    # integration and system tests: a private libvirtd with QEMU TCG guests
+    # (never libvirt-daemon-system: it pulls in polkitd and iptables and may
+    # start a global libvirtd; tests/system creates the libvirt-qemu account)
+    libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients
+    qemu-system-x86 qemu-system-ppc qemu-utils dbus
 )
 
 missing=()

@@ -1,0 +1,184 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""System cases for the kvm-mced daemon itself, against a private libvirtd
+running real QEMU TCG guests (libvirtd.py, guest.py), with kernel lines
+written into a live journal (tests/integration/harness.py).
+
+    daemon_cases.py --list
+    daemon_cases.py --kvm-mced PATH CASE
+
+The one thing faked is the host's machine-check line: this hardware cannot
+produce one, so the journal gets a byte-exact kernel record naming the real
+vCPU thread of the real guest. Everything else (the guest's panic through
+pvpanic, GUEST_PANICKED and the lifecycle events, libvirt's metadata, the
+QEMU log, libvirtd dying) is the real thing.
+"""
+
+import os
+import signal
+import sys
+import time
+import traceback
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(HERE, "..", "integration"))
+
+import harness as h  # noqa: E402
+import libvirtd as lvd  # noqa: E402
+from guest import Guest  # noqa: E402
+
+HEALTH_NS = "https://kvm-mced.org/xmlns/health/1"
+CASES = []
+
+
+def case(name):
+    def deco(fn):
+        CASES.append((name, fn))
+        return fn
+    return deco
+
+
+class World:
+    """A private libvirtd, a live journal and the daemon following both."""
+
+    def __init__(self, sc, kvm_mced, window="8s"):
+        self.sc = sc
+        self.lv = lvd.PrivateLibvirtd(sc.path, "lv")
+        sc.add_cleanup(self.lv.stop)
+        self.lv.start()
+        self.jdir = sc.mkdir("journal")
+        self.sdir = sc.mkdir("state")
+        self.config = h.write_config(sc.join("kvm-mced.conf"), window=window,
+                                     extra="[libvirt]\nenabled = yes\n")
+        self.live = h.LiveJournal(sc, self.jdir, h.ExportClock(live=True))
+        self.qemu_logs = os.path.join(self.lv.log_dir, "qemu")
+        os.makedirs(self.qemu_logs, exist_ok=True)
+        self.d = h.Daemon(sc, kvm_mced, self.jdir, self.sdir, self.config, "/proc",
+                          extra_args=["--libvirt-uri", self.lv.uri,
+                                      "--qemu-log-directory", self.qemu_logs])
+        self.d.wait_started()
+        self.d.wait_line(lambda s: "Connected to libvirt" in s, 20, "the libvirt connection")
+
+    def metadata(self, name):
+        r = self.lv.virsh("metadata", name, HEALTH_NS, check_rc=False)
+        return r.stdout if r.returncode == 0 else ""
+
+
+def iso_now():
+    t = time.time()
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t)) + f".{int(t * 1e6) % 1000000:06d}Z"
+
+
+@case("daemon-fatal-mce")
+def t_fatal_mce(sc, kvm_mced):
+    """A host MCE naming the guest's vCPU thread opens a guest incident;
+    the guest's real panic (pvpanic -> GUEST_PANICKED) joins it and makes
+    it fatal; the health lands in libvirt metadata; a Guest MCE Memory
+    Error line in the guest's QEMU log joins with the guest address."""
+    w = World(sc, kvm_mced)
+    g = Guest(w.lv, "mcevm", sc.path, mode="panic-after-delay")
+    g.start(paused=True)
+    tids = g.vcpu_thread_ids()
+    h.check(len(tids) == 1, f"vCPU threads of the guest: {tids}")
+    mark = w.d.mark()
+
+    # The host kernel's record of an uncorrected error in guest context,
+    # on the guest's vCPU thread (what a POWER host prints).
+    w.live.kernel(h.ppc64_guest_ue(8, tids[0], 0))
+    inc = w.d.wait_incident(10, "the incident to open", mark, event="opened", name="mcevm")
+    h.check(inc.klass == "guest", f"first class {inc.klass}, expected guest")
+
+    # The guest panics for real about 2 s after it runs.
+    g.resume()
+    fatal = w.d.wait_incident(20, "the panic to make the incident fatal", inc.index,
+                              event="updated", name="mcevm", klass="fatal")
+    h.check(fatal.id == inc.id, f"the panic opened {fatal.id}, not joined {inc.id}")
+
+    deadline = h.Deadline(10)
+    while 'state="fatal"' not in w.metadata("mcevm"):
+        if deadline.expired():
+            h.fail(f"metadata never said fatal: {w.metadata('mcevm')!r}")
+        time.sleep(0.1)
+    md = w.metadata("mcevm")
+    h.check(f'id="{inc.id}"' in md, f"metadata does not name the incident: {md!r}")
+
+    # QEMU's own line (x86 SIGBUS handling) in the guest's log: the only
+    # place the guest physical address appears.
+    with open(g.qemu_log(), "a") as f:
+        f.write(f"{iso_now()} qemu-system-x86_64: Guest MCE Memory Error at QEMU addr "
+                f"0x7f89573ce000 and GUEST addr 0x10b5ce000 of type BUS_MCEERR_AR injected\n")
+    w.d.wait_incident(10, "the QEMU log line to join", fatal.index, event="updated",
+                      name="mcevm")
+    closed = w.d.wait_incident(30, "the incident to close", fatal.index, event="closed",
+                               name="mcevm")
+    h.check(closed.id == inc.id and closed.klass == "fatal", f"closed {closed!r}")
+    w.d.stop()
+
+    objs = h.history_objects(w.sdir)
+    h.check(len(objs) == 1, f"history has {len(objs)} incidents, expected 1")
+    o = objs[0]
+    h.check(o["class"] == "fatal" and o["domain"] == "mcevm", f"history: {o['class']} {o['domain']}")
+    h.check("0x10b5ce000" in o["addresses"], f"guest address missing: {o['addresses']}")
+    kinds = set(o["kinds"])
+    h.check({"ppc64-mce", "qmp", "qemu-memory-error"} <= kinds, f"kinds {sorted(kinds)}")
+
+
+@case("daemon-libvirtd-restart")
+def t_libvirtd_restart(sc, kvm_mced):
+    """libvirtd killed and restarted while the daemon runs: it notices,
+    reconnects, resynchronises, and the next panic is still caught (a
+    panic with no machine check around it: a plain guest crash)."""
+    w = World(sc, kvm_mced, window="2s")
+    mark = w.d.mark()
+    w.lv.kill()
+    w.d.wait_line(lambda s: "libvirt is away" in s, 20, "the daemon to notice", mark)
+    w.lv.restart()
+    w.d.wait_line(lambda s: "Connected to libvirt" in s, 40, "the reconnection", mark)
+
+    g = Guest(w.lv, "crashme", sc.path, mode="panic-after-delay")
+    g.start(paused=True)
+    mark = w.d.mark()
+    g.resume()
+    _, line = w.d.wait_line(lambda s: "panicked" in s and "'crashme'" in s, 30,
+                            "the plain guest panic", mark)
+    h.check("no machine check" in line, f"unexpected panic line: {line}")
+    w.d.check_alive("after libvirtd restarted")
+    w.d.stop()
+    h.check(not [ln for ln in w.d.lines if "incident" in ln and "crashme" in ln],
+            "a panic without a machine check opened an incident")
+
+
+def main(argv):
+    if len(argv) >= 2 and argv[1] == "--list":
+        for name, _ in CASES:
+            print(name)
+        return 0
+    if len(argv) != 4 or argv[1] != "--kvm-mced":
+        print("usage: daemon_cases.py --list | --kvm-mced PATH CASE", file=sys.stderr)
+        return 2
+    kvm_mced, wanted = argv[2], argv[3]
+    if os.geteuid() != 0:
+        print("SKIP needs root for a private libvirtd in a mount namespace")
+        return 77
+    for name, fn in CASES:
+        if name != wanted:
+            continue
+        sc = h.Scratch(name)
+        try:
+            fn(sc, os.path.abspath(kvm_mced))
+            print(f"PASS {name}")
+            return 0
+        except Exception as e:  # report and keep the scratch directory
+            sc.failed = True
+            traceback.print_exc()
+            print(f"FAIL {name}: {e!r}")
+            return 1
+        finally:
+            sc.close()
+    print(f"unknown case {wanted}", file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

@@ -244,11 +244,18 @@ parse_json(const char *text, gsize len, const char *what, json_object **ret, GEr
     obj = json_tokener_parse_ex(tok, text, (int)len);
     jerr = json_tokener_get_error(tok);
     end = json_tokener_get_parse_end(tok);
+    if (jerr == json_tokener_continue) {
+        /* Everything was read, but a bare literal or number ("null", "5")
+         * only ends at a delimiter: the terminating NUL is one. */
+        obj = json_tokener_parse_ex(tok, "", 1);
+        jerr = json_tokener_get_error(tok);
+        end = len;
+    }
     json_tokener_free(tok);
 
     if (jerr == json_tokener_continue) {
         json_object_put(obj);
-        return bad_json(error, what, "not valid JSON: unexpected end of input");
+        return bad_json(error, what, "not valid JSON: unexpected end of data");
     }
     if (jerr != json_tokener_success) {
         json_object_put(obj);

@@ -176,8 +176,8 @@ is_token(const char *s, gsize len)
     return TRUE;
 }
 
-static gboolean
-check_domain(const char *domain, GError **error)
+gboolean
+mced_qmp_check_domain(const char *domain, GError **error)
 {
     gsize len;
 
@@ -259,7 +259,8 @@ parse_json(const char *text, gsize len, const char *what, json_object **ret, GEr
     }
     if (jerr != json_tokener_success) {
         json_object_put(obj);
-        message = g_strdup_printf("not valid JSON: %s", json_tokener_error_desc(jerr));
+        message = g_strdup_printf("not valid JSON: %s at offset %zu",
+                                  json_tokener_error_desc(jerr), MIN(end, len));
         return bad_json(error, what, message);
     }
     for (gsize i = MIN(end, len); i < len; i++) {
@@ -698,7 +699,7 @@ mced_qmp_decode(const char *event, gint64 seconds, guint micros, const char *det
 
     g_return_val_if_fail(error == NULL || *error == NULL, NULL);
 
-    if (!check_domain(domain, error))
+    if (!mced_qmp_check_domain(domain, error))
         return NULL;
     if (event == NULL) {
         bad_field(error, "event", "missing");
@@ -786,7 +787,7 @@ mced_qmp_decode_line(const char *line, gsize len, const char *domain,
     g_return_val_if_fail(line != NULL || len == 0, NULL);
     g_return_val_if_fail(error == NULL || *error == NULL, NULL);
 
-    if (!check_domain(domain, error))
+    if (!mced_qmp_check_domain(domain, error))
         return NULL;
     if (!parse_json(line != NULL ? line : "", len, NULL, &root, error))
         return NULL;

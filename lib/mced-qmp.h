@@ -73,6 +73,10 @@ const char *mced_qmp_event_to_string(McedQmpEvent e);
 /* Exact, case-sensitive; _MCED_QMP_EVENT_INVALID for anything else. */
 McedQmpEvent mced_qmp_event_from_string(const char *s);
 
+/* Whether @domain is acceptable as a domain name below; an
+ * MCED_ERROR_INVALID_ARGUMENT naming what is wrong if not. */
+gboolean mced_qmp_check_domain(const char *domain, GError **error);
+
 /* One event in the shape of libvirt's qemu monitor event callback: @seconds
  * -1 when there was no timestamp (@micros is then ignored), @details_json
  * the event's "data" member as JSON text of @details_len bytes, or NULL

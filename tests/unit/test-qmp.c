@@ -679,11 +679,11 @@ test_decode_api(void)
         { "RESET", 1, 1000000, NULL, DOMAIN, MCED_ERROR_INVALID_DATA,
           "timestamp.microseconds: out of range" },
         { "RESET", 1, 0, "", DOMAIN, MCED_ERROR_INVALID_DATA,
-          "data: not valid JSON: unexpected end of data" },
+          "data: not valid JSON: unexpected end of data at offset 0" },
         { "RESET", 1, 0, "null", DOMAIN, MCED_ERROR_INVALID_DATA, "data: not an object" },
         { "RESET", 1, 0, "[]", DOMAIN, MCED_ERROR_INVALID_DATA, "data: not an object" },
         { "RESET", 1, 0, "{\"guest\": true} }", DOMAIN, MCED_ERROR_INVALID_DATA,
-          "data: not valid JSON: unexpected character" },
+          "data: not valid JSON: unexpected character at offset 16" },
         { "MEMORY_FAILURE", 1, 0, NULL, DOMAIN, MCED_ERROR_INVALID_DATA,
           "MEMORY_FAILURE: data: missing" },
         { "RESET", 1, 0, NULL, NULL, MCED_ERROR_INVALID_ARGUMENT, "domain: missing" },
@@ -706,6 +706,12 @@ test_decode_api(void)
         g_assert_cmpstr(error->message, ==, table[i].message);
         g_clear_error(&error);
     }
+
+    /* The same check, alone, for front ends that take a domain name. */
+    g_assert_true(mced_qmp_check_domain("web1", NULL));
+    g_assert_false(mced_qmp_check_domain(long_domain, &error));
+    g_assert_error(error, MCED_ERROR, MCED_ERROR_INVALID_ARGUMENT);
+    g_clear_error(&error);
 
     /* decode_line checks the domain too, before anything else. */
     obs = mced_qmp_decode_line("{\"event\": \"RESET\"}", 18, NULL, NULL, &error);

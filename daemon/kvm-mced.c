@@ -15,6 +15,7 @@
 
 static char *arg_replay;
 static gboolean arg_json;
+static char *arg_domain;
 static gboolean arg_version;
 static char *arg_config;
 static char *arg_state_directory;
@@ -36,6 +37,9 @@ static const GOptionEntry option_entries[] = {
      "print the machine-check observations and exit",
      "FILE"},
     {"json", 0, 0, G_OPTION_ARG_NONE, &arg_json, "With --replay: one JSON object per line", NULL},
+    {"domain", 0, 0, G_OPTION_ARG_STRING, &arg_domain,
+     "With --replay: FILE is a captured QMP event stream of domain NAME, one event per line",
+     "NAME"},
     {"version", 0, 0, G_OPTION_ARG_NONE, &arg_version, "Print the version and exit", NULL},
     {"config", 'c', 0, G_OPTION_ARG_FILENAME, &arg_config,
      "Configuration file (default /etc/kvm-mced/kvm-mced.conf, drop-ins in conf.d/ beside it)",
@@ -77,6 +81,11 @@ parse_options(int *argc, char ***argv, GError **error)
     if (arg_json && arg_replay == NULL) {
         g_set_error_literal(
             error, MCED_ERROR, MCED_ERROR_INVALID_ARGUMENT, "--json needs --replay FILE");
+        return FALSE;
+    }
+    if (arg_domain != NULL && arg_replay == NULL) {
+        g_set_error_literal(
+            error, MCED_ERROR, MCED_ERROR_INVALID_ARGUMENT, "--domain needs --replay FILE");
         return FALSE;
     }
     if (arg_journal_directory != NULL && arg_journal_file != NULL) {
@@ -135,6 +144,7 @@ run(int *argc, char ***argv, GError **error)
         opts = (McedReplayOptions){
             .path = arg_replay,
             .output = arg_json ? MCED_REPLAY_OUTPUT_JSON : MCED_REPLAY_OUTPUT_TABLE,
+            .domain = arg_domain,
         };
         return mced_replay_run(&opts, error);
     }
@@ -153,6 +163,7 @@ main(int argc, char **argv)
         status = exit_status_for(error);
     }
     g_clear_pointer(&arg_replay, g_free);
+    g_clear_pointer(&arg_domain, g_free);
     g_clear_pointer(&arg_config, g_free);
     g_clear_pointer(&arg_state_directory, g_free);
     g_clear_pointer(&arg_journal_directory, g_free);

@@ -8,8 +8,10 @@
 #include <unistd.h>
 
 #include "mced-error.h"
+#include "mced-incident.h"
 #include "mced-observation-json.h"
 #include "mced-kmsg.h"
+#include "mced-qmp.h"
 #include "mced-replay.h"
 #include "mced-text.h"
 
@@ -734,6 +736,172 @@ printer_emit(McedObservation *obs, gpointer user_data)
     }
 }
 
+/* ---- QMP captures ------------------------------------------------------- */
+
+typedef struct {
+    guint64 lines_read;
+    guint64 skipped;   /* comments and blank lines */
+    guint64 decoded;
+    guint64 unknown;   /* events kvm-mced does not decode */
+    guint64 malformed; /* not JSON, not an event, or a field that is wrong */
+    guint64 reported;
+} QmpCounters;
+
+static void
+qmp_report(QmpCounters *c, const char *path, guint64 lineno, const char *message)
+{
+    if (c->reported < MCED_REPLAY_MAX_QMP_REPORTS)
+        fprintf(stderr, "%s:%" G_GUINT64_FORMAT ": %s, skipped\n", path, lineno, message);
+    else if (c->reported == MCED_REPLAY_MAX_QMP_REPORTS)
+        fprintf(stderr, "kvm-mced: replay: further problems are only counted\n");
+    c->reported++;
+}
+
+static void
+qmp_table_row(FILE *out, const char *time, const char *domain, const char *event,
+              const char *klass, const char *severity, const char *recipient, const char *action,
+              const char *ar, const char *recursive, const char *cursor, const char *message)
+{
+    fprintf(out,
+            "%-19s %-16s %-17s %-9s %-8s %-10s %-8s %-3s %-3s %-40s %s\n",
+            time,
+            domain,
+            event,
+            klass,
+            severity,
+            recipient,
+            action,
+            ar,
+            recursive,
+            cursor,
+            message);
+}
+
+static const char *
+table_bool(const McedObservation *obs, McedBool b)
+{
+    if (!mced_observation_has_bool(obs, b))
+        return "-";
+    return mced_observation_get_bool(obs, b) ? "yes" : "no";
+}
+
+static void
+print_qmp(Printer *p, const McedObservation *obs)
+{
+    /* A captured stream is one domain's: the event is attributed. */
+    const char *klass = mced_incident_class_to_string(mced_observation_class(obs, TRUE));
+
+    switch (p->output) {
+    case MCED_REPLAY_OUTPUT_JSON: {
+        g_autoptr(json_object) obj = mced_observation_to_json(obs);
+
+        json_object_object_add(obj, "class", mced_json_string_new(klass));
+        fputs(json_object_to_json_string_ext(obj, MCED_JSON_PRINT_FLAGS), p->out);
+        fputc('\n', p->out);
+        break;
+    }
+    case MCED_REPLAY_OUTPUT_TABLE: {
+        g_autofree char *time = table_time(obs);
+        g_autofree char *domain = table_str(obs->str[MCED_STR_DOMAIN]);
+        g_autofree char *recipient = table_str(obs->str[MCED_STR_RECIPIENT]);
+        g_autofree char *action = table_str(obs->str[MCED_STR_ACTION]);
+        g_autofree char *cursor = table_str(obs->cursor);
+        g_autofree char *message = table_str(obs->str[MCED_STR_MESSAGE]);
+        const char *severity = mced_severity_to_string(obs->severity);
+
+        if (!p->header_done) {
+            qmp_table_row(p->out, "TIME", "DOMAIN", "EVENT", "CLASS", "SEVERITY", "RECIPIENT",
+                          "ACTION", "AR", "REC", "CURSOR", "MESSAGE");
+            p->header_done = TRUE;
+        }
+        qmp_table_row(p->out, time, domain, obs->str[MCED_STR_EVENT], klass,
+                      severity != NULL ? severity : "-", recipient, action,
+                      table_bool(obs, MCED_BOOL_ACTION_REQUIRED),
+                      table_bool(obs, MCED_BOOL_RECURSIVE), cursor, message);
+        break;
+    }
+    case _MCED_REPLAY_OUTPUT_MAX:
+        g_return_if_reached();
+    }
+}
+
+/* A comment or a blank line. */
+static gboolean
+qmp_line_is_skipped(const char *line, gsize len)
+{
+    for (gsize i = 0; i < len; i++) {
+        if (line[i] == '#')
+            return TRUE;
+        if (line[i] != ' ' && line[i] != '\t')
+            return FALSE;
+    }
+    return TRUE;
+}
+
+/* One event per line. Unknown events and malformed lines are reported,
+ * counted and skipped; only failing to read the file is an error. */
+static gboolean
+replay_qmp(const McedReplayOptions *opts, Printer *p, QmpCounters *c, GError **error)
+{
+    g_auto(TextReader) tr = {.fd = -1};
+    g_autoptr(GString) cursor = g_string_new(NULL);
+    guint64 lineno = 0;
+
+    if (!mced_qmp_check_domain(opts->domain, error)) {
+        g_prefix_error(error, "--domain: ");
+        return FALSE;
+    }
+    if (!text_reader_open(&tr, opts->path, error))
+        return FALSE;
+
+    for (;;) {
+        g_autoptr(GError) local = NULL;
+        g_autoptr(McedObservation) obs = NULL;
+        gboolean truncated;
+        gboolean eof;
+        gsize len;
+
+        if (!text_reader_next(&tr, &truncated, &eof, opts->path, error))
+            return FALSE;
+        if (eof)
+            break;
+
+        lineno++;
+        c->lines_read++;
+        len = tr.line_len;
+        if (len > 0 && tr.line[len - 1] == '\r')
+            len--;
+        if (qmp_line_is_skipped(tr.line, len)) {
+            c->skipped++;
+            continue;
+        }
+        if (truncated) {
+            g_autofree char *message =
+                g_strdup_printf("longer than %d bytes", MCED_REPLAY_MAX_LINE);
+
+            c->malformed++;
+            qmp_report(c, opts->path, lineno, message);
+            continue;
+        }
+
+        /* QEMU's timestamp is the event's identity; without one, its
+         * place in the file is. */
+        g_string_printf(cursor, "%s:%" G_GUINT64_FORMAT, opts->path, lineno);
+        obs = mced_qmp_decode_line(tr.line, len, opts->domain, cursor->str, &local);
+        if (obs == NULL) {
+            if (g_error_matches(local, MCED_ERROR, MCED_ERROR_NOT_FOUND))
+                c->unknown++;
+            else
+                c->malformed++;
+            qmp_report(c, opts->path, lineno, local->message);
+            continue;
+        }
+        c->decoded++;
+        print_qmp(p, obs);
+    }
+    return TRUE;
+}
+
 gboolean
 mced_replay_run(const McedReplayOptions *opts, GError **error)
 {
@@ -745,6 +913,27 @@ mced_replay_run(const McedReplayOptions *opts, GError **error)
     g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
 
     printer.output = opts->output;
+    if (opts->domain != NULL) {
+        QmpCounters counters = {0};
+
+        if (!replay_qmp(opts, &printer, &counters, error))
+            return FALSE;
+        if (fflush(printer.out) != 0 || ferror(printer.out)) {
+            g_set_error(error, MCED_ERROR, MCED_ERROR_FAILED, "cannot write output: %s",
+                        g_strerror(errno));
+            return FALSE;
+        }
+        fprintf(stderr,
+                "kvm-mced: replay: %" G_GUINT64_FORMAT " lines read (%" G_GUINT64_FORMAT
+                " comments or blank), %" G_GUINT64_FORMAT " QMP events decoded, %" G_GUINT64_FORMAT
+                " unknown events skipped, %" G_GUINT64_FORMAT " malformed lines skipped\n",
+                counters.lines_read,
+                counters.skipped,
+                counters.decoded,
+                counters.unknown,
+                counters.malformed);
+        return TRUE;
+    }
     r = mced_replay_new(printer_emit, &printer);
     if (!mced_replay_read_path(r, opts->path, error))
         return FALSE;

@@ -81,11 +81,20 @@ typedef enum {
 typedef struct {
     const char *path;
     McedReplayOutput output;
+    /* NULL: a kernel log or journal. Otherwise opts->path is a captured QMP
+     * event stream of this domain: one event per line as QEMU sends them,
+     * '#' comments and blank lines allowed. */
+    const char *domain;
 } McedReplayOptions;
+
+/* Problems reported one by one per QMP capture; the rest are only counted. */
+#define MCED_REPLAY_MAX_QMP_REPORTS 100
 
 /* `kvm-mced --replay`: read opts->path, print the observations on stdout
  * and the summary on stderr. Fails with MCED_ERROR_NOT_FOUND or
- * MCED_ERROR_IO when the input cannot be read. */
+ * MCED_ERROR_IO when the input cannot be read; a QMP capture's unknown
+ * events and malformed lines are reported on stderr, counted, and
+ * skipped. */
 gboolean mced_replay_run(const McedReplayOptions *opts, GError **error);
 
 G_END_DECLS

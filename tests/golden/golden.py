@@ -3,7 +3,8 @@
 """Golden tests for `kvm-mced --replay INPUT --json`.
 
     golden.py --list DIR
-        Print the input files in DIR (*.txt, *.log, *.export), one per line.
+        Print the input files in DIR (*.txt, *.log, *.export, *.jsonl), one
+        per line.
         tests/golden/meson.build registers one meson test per name.
 
     golden.py --kvm-mced PATH INPUT
@@ -15,6 +16,9 @@
         *.export inputs (Journal Export Format) are first written into a
         journal file with systemd-journal-remote; the test is skipped (exit
         77) only if that program is missing.
+
+        *.jsonl inputs are captured QMP event streams, replayed with
+        `--domain golden-vm`.
 
         With MCED_TEST_REGENERATE=1 the expected files are rewritten instead.
         Review every regenerated file against its input before committing.
@@ -35,7 +39,9 @@ import subprocess
 import sys
 import tempfile
 
-INPUT_SUFFIXES = (".txt", ".log", ".export")
+INPUT_SUFFIXES = (".txt", ".log", ".export", ".jsonl")
+QMP_SUFFIX = ".jsonl"
+QMP_DOMAIN = "golden-vm"
 EXIT_SKIP = 77
 JOURNAL_REMOTE_CANDIDATES = (
     "/lib/systemd/systemd-journal-remote",
@@ -144,7 +150,10 @@ def replay(kvm_mced, input_path, tmpdir):
             sys.exit(1)
         return run([kvm_mced, "--replay", journal, "--json"])
     directory, name = os.path.split(input_path)
-    return run([kvm_mced, "--replay", name, "--json"], cwd=directory or ".")
+    argv = [kvm_mced, "--replay", name, "--json"]
+    if input_path.endswith(QMP_SUFFIX):
+        argv += ["--domain", QMP_DOMAIN]
+    return run(argv, cwd=directory or ".")
 
 
 def check_input(kvm_mced, input_path):

@@ -113,11 +113,13 @@ domain_update(McedLibvirt *lv, McedDomainInfo *d)
 static void
 domain_remove(McedLibvirt *lv, const char *name, const char *uuid)
 {
+    /* @name and @uuid may point into the entry removed below: copy first,
+     * use only the copies after. */
     g_autofree char *n = g_strdup(name);
     g_autofree char *u = g_strdup(uuid);
 
-    g_hash_table_remove(lv->domains, uuid);
-    g_hash_table_remove(lv->written, uuid);
+    g_hash_table_remove(lv->domains, u);
+    g_hash_table_remove(lv->written, u);
     if (lv->cb.domain_removed != NULL)
         lv->cb.domain_removed(n, u, lv->user_data);
 }

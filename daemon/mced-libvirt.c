@@ -543,6 +543,262 @@ mced_libvirt_set_health(McedLibvirt *lv, const char *uuid, const char *xml,
     g_task_run_in_thread(task, metadata_thread);
 }
 
+/* ---- operations -------------------------------------------------------- */
+
+static const char *const op_str[_MCED_DOMAIN_OP_MAX] = {
+    [MCED_DOMAIN_OP_PAUSE] = "pause",
+    [MCED_DOMAIN_OP_RESET] = "reset",
+    [MCED_DOMAIN_OP_REBOOT] = "reboot",
+    [MCED_DOMAIN_OP_DESTROY] = "destroy",
+    [MCED_DOMAIN_OP_RESTART] = "restart",
+    [MCED_DOMAIN_OP_NMI] = "nmi",
+    [MCED_DOMAIN_OP_DUMP] = "dump",
+    [MCED_DOMAIN_OP_MIGRATE] = "migrate",
+};
+
+const char *
+mced_domain_op_to_string(McedDomainOp op)
+{
+    return op < _MCED_DOMAIN_OP_MAX ? op_str[op] : NULL;
+}
+
+/* A request copied for the worker thread, plus what comes back. */
+typedef struct {
+    McedLibvirt *lv;      /* a reference */
+    virConnectPtr conn;   /* a reference for the thread */
+    McedDomainOpRequest req;
+    char *uuid;
+    char *dump_path;
+    GStrv peers;
+    char *migrate_uri;
+    char *listen_address;
+    McedDomainOpDone done;
+    gpointer user_data;
+    guint timer;
+    gint finished;        /* atomic: 1 once the caller has been told */
+    char *detail;         /* set by the thread */
+    virDomainPtr dom;     /* for aborting a migration from the main thread */
+    GMutex lock;
+} OpJob;
+
+static void
+op_job_free(OpJob *job)
+{
+    if (job->dom != NULL)
+        virDomainFree(job->dom);
+    virConnectClose(job->conn);
+    g_rc_box_release_full(job->lv, (GDestroyNotify)libvirt_clear);
+    g_free(job->uuid);
+    g_free(job->dump_path);
+    g_strfreev(job->peers);
+    g_free(job->migrate_uri);
+    g_free(job->listen_address);
+    g_free(job->detail);
+    g_mutex_clear(&job->lock);
+    g_free(job);
+}
+
+static gboolean
+op_migrate(OpJob *job, virDomainPtr dom, GError **error)
+{
+    g_autoptr(GString) tried = g_string_new(NULL);
+
+    for (guint i = 0; job->peers != NULL && job->peers[i] != NULL; i++) {
+        virTypedParameterPtr params = NULL;
+        int nparams = 0, maxparams = 0;
+        unsigned int flags = VIR_MIGRATE_LIVE | VIR_MIGRATE_PEER2PEER | VIR_MIGRATE_PERSIST_DEST
+                             | VIR_MIGRATE_UNDEFINE_SOURCE;
+        int r;
+
+        if (job->migrate_uri != NULL)
+            virTypedParamsAddString(&params, &nparams, &maxparams, VIR_MIGRATE_PARAM_URI,
+                                    job->migrate_uri);
+        if (job->listen_address != NULL)
+            virTypedParamsAddString(&params, &nparams, &maxparams,
+                                    VIR_MIGRATE_PARAM_LISTEN_ADDRESS, job->listen_address);
+        r = virDomainMigrateToURI3(dom, job->peers[i], params, (unsigned int)nparams, flags);
+        virTypedParamsFree(params, nparams);
+        if (r == 0) {
+            job->detail = g_strdup_printf("migrated to %s", job->peers[i]);
+            return TRUE;
+        }
+        g_string_append_printf(tried, "%s%s: %s", tried->len > 0 ? "; " : "", job->peers[i],
+                               virGetLastErrorMessage());
+    }
+    g_set_error(error, MCED_ERROR, MCED_ERROR_FAILED, "no peer took the domain (%s)",
+                tried->len > 0 ? tried->str : "no peers configured");
+    return FALSE;
+}
+
+static gboolean
+op_restart(OpJob *job, virDomainPtr dom, GError **error)
+{
+    g_autofree char *xml = NULL;
+    gboolean persistent = virDomainIsPersistent(dom) == 1;
+
+    /* A transient domain is gone once destroyed: start it again from the
+     * definition it had. */
+    if (!persistent) {
+        char *x = virDomainGetXMLDesc(dom, VIR_DOMAIN_XML_SECURE);
+        xml = g_strdup(x);
+        free(x);
+    }
+    if (virDomainIsActive(dom) == 1 && virDomainDestroy(dom) < 0) {
+        g_set_error(error, MCED_ERROR, MCED_ERROR_FAILED, "destroy failed: %s",
+                    virGetLastErrorMessage());
+        return FALSE;
+    }
+    if (persistent ? virDomainCreate(dom) < 0 : virDomainCreateXML(job->conn, xml, 0) == NULL) {
+        g_set_error(error, MCED_ERROR, MCED_ERROR_FAILED, "start after destroy failed: %s",
+                    virGetLastErrorMessage());
+        return FALSE;
+    }
+    job->detail = g_strdup("destroyed and started again");
+    return TRUE;
+}
+
+static void
+op_thread(GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+    OpJob *job = task_data;
+    virDomainPtr dom = virDomainLookupByUUIDString(job->conn, job->uuid);
+    g_autoptr(GError) error = NULL;
+    gboolean ok = FALSE;
+    int r = 0;
+
+    if (dom == NULL) {
+        g_task_return_new_error(task, MCED_ERROR, MCED_ERROR_NOT_FOUND, "no domain %s: %s",
+                                job->uuid, virGetLastErrorMessage());
+        return;
+    }
+    g_mutex_lock(&job->lock);
+    job->dom = dom;
+    g_mutex_unlock(&job->lock);
+
+    switch (job->req.op) {
+    case MCED_DOMAIN_OP_PAUSE:
+        r = virDomainSuspend(dom);
+        break;
+    case MCED_DOMAIN_OP_RESET:
+        r = virDomainReset(dom, 0);
+        break;
+    case MCED_DOMAIN_OP_REBOOT:
+        r = virDomainReboot(dom, 0);
+        break;
+    case MCED_DOMAIN_OP_DESTROY:
+        r = virDomainDestroy(dom);
+        break;
+    case MCED_DOMAIN_OP_NMI:
+        r = virDomainInjectNMI(dom, 0);
+        break;
+    case MCED_DOMAIN_OP_DUMP:
+        r = virDomainCoreDumpWithFormat(dom, job->dump_path, VIR_DOMAIN_CORE_DUMP_FORMAT_RAW,
+                                        VIR_DUMP_MEMORY_ONLY);
+        if (r == 0)
+            job->detail = g_strdup_printf("memory dumped to %s", job->dump_path);
+        break;
+    case MCED_DOMAIN_OP_RESTART:
+        ok = op_restart(job, dom, &error);
+        break;
+    case MCED_DOMAIN_OP_MIGRATE:
+        ok = op_migrate(job, dom, &error);
+        break;
+    case _MCED_DOMAIN_OP_MAX:
+        r = -1;
+        break;
+    }
+    if (job->req.op != MCED_DOMAIN_OP_RESTART && job->req.op != MCED_DOMAIN_OP_MIGRATE) {
+        ok = r == 0;
+        if (!ok)
+            g_set_error(&error, MCED_ERROR, MCED_ERROR_FAILED, "%s failed: %s",
+                        op_str[job->req.op], virGetLastErrorMessage());
+    }
+    if (!ok) {
+        g_task_return_error(task, g_steal_pointer(&error));
+        return;
+    }
+    g_task_return_boolean(task, TRUE);
+}
+
+static void
+op_finish(OpJob *job, const GError *error)
+{
+    if (!g_atomic_int_compare_and_exchange(&job->finished, 0, 1))
+        return;
+    if (job->timer != 0) {
+        g_source_remove(job->timer);
+        job->timer = 0;
+    }
+    if (!job->lv->closed && job->done != NULL)
+        job->done(&job->req, error, error != NULL ? error->message : job->detail,
+                  job->user_data);
+}
+
+static gboolean
+op_timeout(gpointer user_data)
+{
+    OpJob *job = user_data;
+    g_autoptr(GError) error = g_error_new(MCED_ERROR, MCED_ERROR_FAILED, "%s timed out",
+                                          op_str[job->req.op]);
+
+    job->timer = 0;
+    /* A migration can be aborted: libvirt then leaves the domain running
+     * here. Other operations are left to finish; their result is ignored. */
+    g_mutex_lock(&job->lock);
+    if (job->req.op == MCED_DOMAIN_OP_MIGRATE && job->dom != NULL)
+        (void)virDomainAbortJob(job->dom);
+    g_mutex_unlock(&job->lock);
+    op_finish(job, error);
+    return G_SOURCE_REMOVE;
+}
+
+static void
+on_op_done(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+    OpJob *job = g_task_get_task_data(G_TASK(res));
+    g_autoptr(GError) error = NULL;
+
+    (void)g_task_propagate_boolean(G_TASK(res), &error);
+    op_finish(job, error);
+}
+
+gboolean
+mced_libvirt_run_op(McedLibvirt *lv, const McedDomainOpRequest *req, McedDomainOpDone done,
+                    gpointer user_data, GError **error)
+{
+    g_autoptr(GTask) task = NULL;
+    OpJob *job;
+
+    if (lv->conn == NULL) {
+        g_set_error(error, MCED_ERROR, MCED_ERROR_FAILED, "not connected to libvirt");
+        return FALSE;
+    }
+    job = g_new0(OpJob, 1);
+    g_mutex_init(&job->lock);
+    job->lv = g_rc_box_acquire(lv);
+    job->conn = lv->conn;
+    virConnectRef(job->conn);
+    job->uuid = g_strdup(req->uuid);
+    job->dump_path = g_strdup(req->dump_path);
+    job->peers = g_strdupv((char **)req->peers);
+    job->migrate_uri = g_strdup(req->migrate_uri);
+    job->listen_address = g_strdup(req->listen_address);
+    job->req = *req;
+    job->req.uuid = job->uuid;
+    job->req.dump_path = job->dump_path;
+    job->req.peers = (const char *const *)job->peers;
+    job->req.migrate_uri = job->migrate_uri;
+    job->req.listen_address = job->listen_address;
+    job->done = done;
+    job->user_data = user_data;
+    if (req->timeout_us > 0)
+        job->timer = g_timeout_add((guint)MIN(req->timeout_us / 1000, G_MAXUINT), op_timeout, job);
+    task = g_task_new(NULL, NULL, on_op_done, NULL);
+    g_task_set_task_data(task, job, (GDestroyNotify)op_job_free);
+    g_task_run_in_thread(task, op_thread);
+    return TRUE;
+}
+
 /* ---- public ------------------------------------------------------------ */
 
 McedLibvirt *

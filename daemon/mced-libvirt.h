@@ -76,4 +76,39 @@ typedef void (*McedMetadataDone)(const char *uuid, const GError *error, gpointer
 void mced_libvirt_set_health(McedLibvirt *lv, const char *uuid, const char *xml,
                              McedMetadataDone done, gpointer user_data);
 
+/* Operations on a domain, each run in a worker thread with a timeout. */
+typedef enum {
+    MCED_DOMAIN_OP_PAUSE,
+    MCED_DOMAIN_OP_RESET,
+    MCED_DOMAIN_OP_REBOOT,
+    MCED_DOMAIN_OP_DESTROY,
+    MCED_DOMAIN_OP_RESTART, /* destroy, then start again: a cold boot */
+    MCED_DOMAIN_OP_NMI,
+    MCED_DOMAIN_OP_DUMP,    /* memory-only dump into a file, the domain goes on */
+    MCED_DOMAIN_OP_MIGRATE, /* live, peer to peer, persistent there, undefined here */
+    _MCED_DOMAIN_OP_MAX,
+} McedDomainOp;
+
+const char *mced_domain_op_to_string(McedDomainOp op);
+
+typedef struct {
+    McedDomainOp op;
+    const char *uuid;
+    gint64 timeout_us;
+    const char *dump_path;          /* DUMP */
+    const char *const *peers;       /* MIGRATE: destination libvirt URIs, tried in order */
+    const char *migrate_uri;        /* MIGRATE: optional VIR_MIGRATE_PARAM_URI (tcp://host) */
+    const char *listen_address;     /* MIGRATE: optional VIR_MIGRATE_PARAM_LISTEN_ADDRESS */
+} McedDomainOpRequest;
+
+/* @detail says what was done ("migrated to URI") or why it failed; a
+ * timeout is MCED_ERROR_FAILED with "timed out" (a migration's job is
+ * aborted then, and libvirt leaves the domain running here). */
+typedef void (*McedDomainOpDone)(const McedDomainOpRequest *req, const GError *error,
+                                 const char *detail, gpointer user_data);
+
+/* FALSE (and @error) when it cannot even start: not connected. */
+gboolean mced_libvirt_run_op(McedLibvirt *lv, const McedDomainOpRequest *req,
+                             McedDomainOpDone done, gpointer user_data, GError **error);
+
 G_END_DECLS

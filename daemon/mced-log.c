@@ -231,3 +231,32 @@ mced_log_event(McedLog *log, int priority, const char *message_id, const char *f
     if (log->to_stderr)
         fprintf(stderr, "kvm-mced: %s\n", message);
 }
+
+void
+mced_log_action(McedLog *log, int priority, const char *message_id, const char *incident,
+                const char *domain, const char *uuid, const char *action, const char *result,
+                const char *detail, const char *fmt, ...)
+{
+    Fields f = { g_ptr_array_new_with_free_func(g_free) };
+    g_autofree char *message = NULL;
+    va_list ap;
+
+    va_start(ap, fmt);
+    message = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+
+    add_field(&f, "MESSAGE_ID", message_id);
+    add_field(&f, "MESSAGE", message);
+    add_fieldf(&f, "PRIORITY", "%d", priority);
+    add_field(&f, "KVM_MCED_INCIDENT", incident);
+    add_field(&f, "KVM_MCED_DOMAIN", domain);
+    add_field(&f, "KVM_MCED_DOMAIN_UUID", uuid);
+    add_field(&f, "KVM_MCED_ACTION", action);
+    add_field(&f, "KVM_MCED_RESULT", result);
+    add_field(&f, "KVM_MCED_DETAIL", detail);
+    send_fields(log, &f);
+    g_ptr_array_unref(f.fields);
+
+    if (log->to_stderr)
+        fprintf(stderr, "kvm-mced: %s\n", message);
+}

@@ -36,6 +36,9 @@ domain_counters_free(McedDomainCounters *dc)
     g_free(dc->name);
     g_free(dc->uuid);
     g_free(dc->last_incident_id);
+    for (int c = 0; c < _MCED_CLASS_MAX; c++)
+        if (dc->times[c] != NULL)
+            g_array_unref(dc->times[c]);
     g_free(dc);
 }
 
@@ -45,6 +48,8 @@ domain_counters_new(const char *key)
     McedDomainCounters *dc = g_new0(McedDomainCounters, 1);
 
     dc->key = g_strdup(key);
+    for (int c = 0; c < _MCED_CLASS_MAX; c++)
+        dc->times[c] = g_array_new(FALSE, FALSE, sizeof(gint64));
     return dc;
 }
 
@@ -138,6 +143,29 @@ mced_state_count_incident(McedState *st, const McedIncident *inc)
         dc->last_incident_us = inc->last_us;
         replace_string(&dc->last_incident_id, inc->id);
     }
+    return dc;
+}
+
+McedDomainCounters *
+mced_state_note_incident_time(McedState *st, const McedVmRef *vm, McedIncidentClass klass,
+                              gint64 when)
+{
+    const char *key = mced_vm_ref_key(vm);
+    McedDomainCounters *dc;
+    GArray *t;
+
+    g_return_val_if_fail(st != NULL, NULL);
+    g_return_val_if_fail(klass >= 0 && klass < _MCED_CLASS_MAX, NULL);
+
+    dc = state_get_domain(st, key != NULL ? key : "host");
+    if (vm != NULL) {
+        replace_string(&dc->name, vm->name);
+        replace_string(&dc->uuid, vm->uuid);
+    }
+    t = dc->times[klass];
+    if (t->len >= MCED_STATE_MAX_TIMES)
+        g_array_remove_index(t, 0);
+    g_array_append_val(t, when);
     return dc;
 }
 
@@ -683,6 +711,19 @@ domain_counters_to_json(const McedDomainCounters *dc)
     json_object_object_add(obj, "incidents", counts);
     json_object_object_add(obj, "last_incident_us", json_object_new_int64(dc->last_incident_us));
     json_object_object_add(obj, "last_incident_id", mced_json_string_new(dc->last_incident_id));
+    {
+        json_object *times = json_object_new_object();
+        for (int c = 0; c < _MCED_CLASS_MAX; c++) {
+            json_object *arr = json_object_new_array();
+            for (guint i = 0; i < dc->times[c]->len; i++)
+                json_object_array_add(arr, json_object_new_int64(
+                                               g_array_index(dc->times[c], gint64, i)));
+            json_object_object_add(times, mced_incident_class_to_string((McedIncidentClass)c),
+                                   arr);
+        }
+        json_object_object_add(obj, "times", times);
+    }
+    json_object_object_add(obj, "last_action_us", json_object_new_int64(dc->last_action_us));
     return obj;
 }
 
@@ -719,6 +760,55 @@ state_to_json(const McedState *st)
         json_object_array_add(arr, mced_json_string_new(st->recent_ids->pdata[i]));
     json_object_object_add(root, "recent_ids", arr);
     return g_steal_pointer(&root);
+}
+
+/* "times" and "last_action_us" came with the policy; a state file written
+ * before has neither, which means none. */
+static gboolean
+times_from_json(McedDomainCounters *dc, json_object *obj, GError **error)
+{
+    json_object *times = NULL, *last = NULL;
+
+    if (json_object_object_get_ex(obj, "last_action_us", &last) && last != NULL) {
+        if (!json_object_is_type(last, json_type_int) || json_object_get_int64(last) < 0) {
+            g_set_error(error, MCED_ERROR, MCED_ERROR_INVALID_DATA,
+                        "last_action_us: not a non-negative integer");
+            return FALSE;
+        }
+        dc->last_action_us = json_object_get_int64(last);
+    }
+    if (!json_object_object_get_ex(obj, "times", &times) || times == NULL)
+        return TRUE;
+    if (!json_object_is_type(times, json_type_object)) {
+        g_set_error(error, MCED_ERROR, MCED_ERROR_INVALID_DATA, "times: not an object");
+        return FALSE;
+    }
+    for (int c = 0; c < _MCED_CLASS_MAX; c++) {
+        const char *cname = mced_incident_class_to_string((McedIncidentClass)c);
+        json_object *arr = NULL;
+        size_t n;
+
+        if (!json_object_object_get_ex(times, cname, &arr) || arr == NULL)
+            continue;
+        if (!json_object_is_type(arr, json_type_array)
+            || (n = json_object_array_length(arr)) > MCED_STATE_MAX_TIMES) {
+            g_set_error(error, MCED_ERROR, MCED_ERROR_INVALID_DATA,
+                        "times.%s: not an array of at most %d times", cname, MCED_STATE_MAX_TIMES);
+            return FALSE;
+        }
+        g_array_set_size(dc->times[c], 0);
+        for (size_t i = 0; i < n; i++) {
+            json_object *v = json_object_array_get_idx(arr, i);
+            gint64 t;
+            if (!json_object_is_type(v, json_type_int) || (t = json_object_get_int64(v)) < 0) {
+                g_set_error(error, MCED_ERROR, MCED_ERROR_INVALID_DATA,
+                            "times.%s[%zu]: not a non-negative integer", cname, i);
+                return FALSE;
+            }
+            g_array_append_val(dc->times[c], t);
+        }
+    }
+    return TRUE;
 }
 
 static gboolean
@@ -761,7 +851,7 @@ domain_counters_from_json(McedState *st, const char *key, json_object *obj, GErr
         if (!value_uint(label, v, &dc->incidents[c], error))
             return FALSE;
     }
-    return TRUE;
+    return times_from_json(dc, obj, error);
 }
 
 /* The one place a future format change is handled. Each case brings a

@@ -35,7 +35,15 @@ typedef struct {
     guint64 incidents[_MCED_CLASS_MAX]; /* per class, ever */
     gint64 last_incident_us;
     char *last_incident_id;
+    /* For the policy's N/period thresholds: when each incident of a class
+     * opened (gint64, oldest first, at most MCED_STATE_MAX_TIMES), and when
+     * the last action that changed the domain started (cooldown). */
+    GArray *times[_MCED_CLASS_MAX];
+    gint64 last_action_us;
 } McedDomainCounters;
+
+#define MCED_STATE_MAX_TIMES 1024
+
 
 typedef struct {
     char *journal_cursor;     /* NULL: none yet */
@@ -51,6 +59,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(McedState, mced_state_free)
 /* Count a closed (or newly opened, per caller) incident against its domain. */
 McedDomainCounters *mced_state_count_incident(McedState *st, const McedIncident *inc);
 void mced_state_remember_id(McedState *st, const char *id);
+/* Record that an incident of @klass opened at @when for @vm (NULL: host). */
+McedDomainCounters *mced_state_note_incident_time(McedState *st, const McedVmRef *vm,
+                                                  McedIncidentClass klass, gint64 when);
 
 typedef struct McedStore McedStore;
 

@@ -1072,6 +1072,41 @@ test_history_unwritable(Fixture *f, gconstpointer data)
     g_assert_error(error, MCED_ERROR, MCED_ERROR_IO);
 }
 
+/* The policy's threshold counters survive a restart; a state file from
+ * before they existed (the v1 fixture) loads with none. */
+static void
+test_times_roundtrip(Fixture *f, gconstpointer data)
+{
+    g_autoptr(McedStore) s = store_new(f, 0);
+    g_autoptr(McedState) st = mced_state_new();
+    g_autoptr(McedState) back = NULL;
+    g_autoptr(McedVmRef) vm = mced_vm_ref_new("web1", "11111111-2222-4333-8444-555555555501", -1);
+    g_autoptr(GError) error = NULL;
+    g_autofree char *warning = NULL;
+    McedDomainCounters *dc;
+
+    for (gint64 i = 0; i < MCED_STATE_MAX_TIMES + 5; i++)
+        mced_state_note_incident_time(st, vm, MCED_CLASS_GUEST, 1000 + i);
+    dc = mced_state_note_incident_time(st, vm, MCED_CLASS_FATAL, 5000);
+    dc->last_action_us = 7000;
+    g_assert_cmpuint(dc->times[MCED_CLASS_GUEST]->len, ==, MCED_STATE_MAX_TIMES);
+    g_assert_cmpint(g_array_index(dc->times[MCED_CLASS_GUEST], gint64, 0), ==, 1005);
+
+    g_assert_true(mced_store_save(s, st, &error));
+    g_assert_no_error(error);
+    back = mced_store_load(s, &warning, &error);
+    g_assert_no_error(error);
+    g_assert_null(warning);
+    dc = g_hash_table_lookup(back->domains, "11111111-2222-4333-8444-555555555501");
+    g_assert_nonnull(dc);
+    g_assert_cmpuint(dc->times[MCED_CLASS_GUEST]->len, ==, MCED_STATE_MAX_TIMES);
+    g_assert_cmpint(g_array_index(dc->times[MCED_CLASS_GUEST], gint64, 0), ==, 1005);
+    g_assert_cmpuint(dc->times[MCED_CLASS_FATAL]->len, ==, 1);
+    g_assert_cmpint(g_array_index(dc->times[MCED_CLASS_FATAL], gint64, 0), ==, 5000);
+    g_assert_cmpuint(dc->times[MCED_CLASS_CORRECTED]->len, ==, 0);
+    g_assert_cmpint(dc->last_action_us, ==, 7000);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1086,6 +1121,7 @@ main(int argc, char **argv)
     ADD("/state/load/missing", test_load_missing);
     ADD("/state/load/v1-fixture", test_load_v1_fixture);
     ADD("/state/save/roundtrip", test_save_load_roundtrip);
+    ADD("/state/save/times", test_times_roundtrip);
     ADD("/state/save/dir-is-file", test_save_dir_is_file);
     ADD("/state/save/rename-fails", test_save_rename_fails);
     ADD("/state/save/write-fails", test_save_write_fails);

@@ -9,6 +9,7 @@
 
 #include "mced-config.h"
 #include "mced-error.h"
+#include "mced-policy.h"
 #include "mced-state.h"
 
 /* Bounds on what configuration input may be, whatever the files hold. */
@@ -496,6 +497,9 @@ apply_entry(McedConfig *cfg, GKeyFile *kf, const char *path, const ScanEntry *e,
     g_autofree char *value = NULL;
     g_autofree char *reason = NULL;
 
+    /* [policy], [policy.*] and [rule *] are read by mced_policy_load(). */
+    if (mced_policy_owns_group(e->group))
+        return TRUE;
     if (e->key == NULL) {
         if (!is_known_group(e->group)) {
             g_set_error(error, MCED_ERROR, MCED_ERROR_INVALID_DATA,

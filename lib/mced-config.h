@@ -7,7 +7,8 @@
  * ("kvm-mced.conf:12: [daemon] correlation-window: bad duration 'soon'").
  * A missing main file means all defaults.
  *
- * Keys of this slice (later slices add [policy.*] groups):
+ * Keys of this module ([policy], [policy.*] and [rule NAME] groups are
+ * skipped here and read by mced_policy_load(), see mced-policy.h):
  *   [daemon]
  *   correlation-window = 5s       duration: 100ms .. 1h
  *   record-timeout = 500ms        duration: 10ms .. 60s   (assembler idle timeout)

@@ -444,7 +444,7 @@ test_bad_values(Fixture *f, gconstpointer data)
         { "[daemon]\njournal = yes\n", "kvm-mced.conf:2: [daemon] journal: unknown key" },
         { "[sources]\njournal[de] = yes\n",
           "kvm-mced.conf:2: [sources] journal[de]: unknown key" },
-        { "[daemon]\n\n[policy]\nfoo = bar\n", "kvm-mced.conf:3: [policy]: unknown group" },
+        { "[daemon]\n\n[polcy]\nfoo = bar\n", "kvm-mced.conf:3: [polcy]: unknown group" },
         { "[Daemon]\n", "kvm-mced.conf:1: [Daemon]: unknown group" },
         /* duplicates, also across a repeated group */
         { "[sources]\njournal = yes\nkmsg = no\njournal = no\n",

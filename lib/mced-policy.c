@@ -7,6 +7,7 @@
 #include "mced-config.h"
 #include "mced-error.h"
 #include "mced-policy.h"
+#include "mced-state.h"
 
 #define POLICY_MAX_FILE_BYTES   (1024 * 1024)
 #define POLICY_MAX_LADDER_BYTES 1024
@@ -29,6 +30,8 @@ static const char *const action_names[] = {
     [MCED_ACTION_NMI] = "nmi",
 };
 G_STATIC_ASSERT(G_N_ELEMENTS(action_names) == _MCED_ACTION_MAX);
+/* The state keeps exactly what the thresholds may look at. */
+G_STATIC_ASSERT(MCED_POLICY_MAX_TIMES == MCED_STATE_MAX_TIMES);
 
 static const char *const evacuation_order_names[] = {
     [MCED_EVACUATE_FATAL_FIRST] = "fatal-first",

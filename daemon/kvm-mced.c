@@ -5,7 +5,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "mced-config.h"
 #include "mced-daemon.h"
+#include "mced-paths.h"
+#include "mced-policy.h"
+#include "mced-state.h"
 #include "mced-error.h"
 #include "mced-replay.h"
 
@@ -24,6 +28,9 @@ static char *arg_journal_file;
 static char *arg_procfs_root;
 static char *arg_kmsg;
 static char *arg_libvirt_uri;
+static char *arg_hooks_directory;
+static gboolean arg_check_config;
+static char *arg_explain;
 static char *arg_qemu_log_directory;
 static gboolean arg_no_journal_log;
 
@@ -52,6 +59,13 @@ static const GOptionEntry option_entries[] = {
      "Follow one journal file instead of the system journal", "FILE"},
     {"kmsg", 0, 0, G_OPTION_ARG_FILENAME, &arg_kmsg,
      "Read kernel records from PATH (default /dev/kmsg when the host has no journal)", "PATH"},
+    {"check-config", 0, 0, G_OPTION_ARG_NONE, &arg_check_config,
+     "Validate the configuration and policy, then exit", NULL},
+    {"explain", 0, 0, G_OPTION_ARG_STRING, &arg_explain,
+     "Print which policy rules apply to DOMAIN and what each class would do now, then exit",
+     "DOMAIN"},
+    {"hooks-directory", 0, 0, G_OPTION_ARG_FILENAME, &arg_hooks_directory,
+     "Run hook executables from DIR (default: hooks.d beside the configuration file)", "DIR"},
     {"libvirt-uri", 0, 0, G_OPTION_ARG_STRING, &arg_libvirt_uri,
      "Connect to this libvirt URI (default from the configuration: qemu:///system)", "URI"},
     {"qemu-log-directory", 0, 0, G_OPTION_ARG_FILENAME, &arg_qemu_log_directory,
@@ -108,6 +122,86 @@ exit_status_for(const GError *error)
     return EXIT_FAILURE;
 }
 
+static McedPolicy *
+load_config_and_policy(McedConfig **ret_cfg, GError **error)
+{
+    g_autoptr(McedPaths) paths = mced_paths_new_from_environment();
+    const char *file = arg_config != NULL ? arg_config : paths->config_file;
+    g_autoptr(McedConfig) cfg = mced_config_load(file, error);
+    g_autoptr(GPtrArray) files = NULL;
+    McedPolicy *policy;
+
+    if (cfg == NULL)
+        return NULL;
+    files = g_ptr_array_new();
+    for (guint i = 0; i < cfg->files->len; i++)
+        g_ptr_array_add(files, cfg->files->pdata[i]);
+    g_ptr_array_add(files, NULL);
+    policy = mced_policy_load((const char *const *)files->pdata, error);
+    if (policy != NULL && ret_cfg != NULL)
+        *ret_cfg = g_steal_pointer(&cfg);
+    return policy;
+}
+
+/* kvm-mced --check-config: exit 0 and say so, or 2 with file:line:key. */
+static gboolean
+run_check_config(GError **error)
+{
+    g_autoptr(McedConfig) cfg = NULL;
+    g_autoptr(McedPolicy) policy = load_config_and_policy(&cfg, error);
+
+    if (policy == NULL) {
+        (*error)->code = MCED_ERROR_INVALID_ARGUMENT; /* exit 2 */
+        return FALSE;
+    }
+    printf("configuration OK (%u file%s read, %u rule%s, dry-run %s)\n", cfg->files->len,
+           cfg->files->len == 1 ? "" : "s", policy->rules->len, policy->rules->len == 1 ? "" : "s",
+           policy->dry_run ? "on" : "off");
+    return TRUE;
+}
+
+/* kvm-mced --explain DOMAIN: the policy for one domain, given the counts
+ * in the state directory. */
+static gboolean
+run_explain(GError **error)
+{
+    g_autoptr(McedConfig) cfg = NULL;
+    g_autoptr(McedPolicy) policy = load_config_and_policy(&cfg, error);
+    g_autoptr(McedPaths) paths = mced_paths_new_from_environment();
+    g_autoptr(McedStore) store = NULL;
+    g_autoptr(McedState) state = NULL;
+    g_autofree char *warning = NULL;
+    g_autofree char *text = NULL;
+    const McedDomainCounters *dc = NULL;
+    const GArray *times[_MCED_CLASS_MAX] = { NULL };
+    const char *dir;
+    GHashTableIter it;
+    gpointer value;
+
+    if (policy == NULL)
+        return FALSE;
+    dir = arg_state_directory != NULL ? arg_state_directory
+          : paths->state_directory_from_env ? paths->state_directory
+                                            : cfg->state_directory;
+    store = mced_store_new(dir, cfg->history_max_size);
+    state = mced_store_load_readonly(store, &warning, error);
+    if (state == NULL)
+        return FALSE;
+    g_hash_table_iter_init(&it, state->domains);
+    while (g_hash_table_iter_next(&it, NULL, &value)) {
+        const McedDomainCounters *c = value;
+        if (g_strcmp0(c->name, arg_explain) == 0 || g_strcmp0(c->uuid, arg_explain) == 0)
+            dc = c;
+    }
+    for (int k = 0; dc != NULL && k < _MCED_CLASS_MAX; k++)
+        times[k] = dc->times[k];
+    text = mced_policy_explain(policy, dc != NULL && dc->name != NULL ? dc->name : arg_explain,
+                               dc != NULL ? dc->uuid : NULL, NULL, times,
+                               dc != NULL ? dc->last_action_us : 0, g_get_real_time());
+    fputs(text, stdout);
+    return TRUE;
+}
+
 static gboolean
 run_daemon(GError **error)
 {
@@ -119,6 +213,7 @@ run_daemon(GError **error)
         .procfs_root = arg_procfs_root,
         .kmsg_path = arg_kmsg,
         .libvirt_uri = arg_libvirt_uri,
+        .hooks_directory = arg_hooks_directory,
         .qemu_log_directory = arg_qemu_log_directory,
         .no_journal_log = arg_no_journal_log,
     };
@@ -140,6 +235,10 @@ run(int *argc, char ***argv, GError **error)
         printf("%s %s\n", PACKAGE_NAME, PACKAGE_VERSION);
         return TRUE;
     }
+    if (arg_check_config)
+        return run_check_config(error);
+    if (arg_explain != NULL)
+        return run_explain(error);
     if (arg_replay != NULL) {
         opts = (McedReplayOptions){
             .path = arg_replay,
@@ -171,6 +270,8 @@ main(int argc, char **argv)
     g_clear_pointer(&arg_procfs_root, g_free);
     g_clear_pointer(&arg_kmsg, g_free);
     g_clear_pointer(&arg_libvirt_uri, g_free);
+    g_clear_pointer(&arg_hooks_directory, g_free);
+    g_clear_pointer(&arg_explain, g_free);
     g_clear_pointer(&arg_qemu_log_directory, g_free);
     return status;
 }

@@ -11,7 +11,10 @@
 #include "mced-config.h"
 #include "mced-daemon.h"
 #include "mced-error.h"
+#include "mced-actions.h"
+#include "mced-hooks.h"
 #include "mced-incident.h"
+#include "mced-policy.h"
 #include "mced-libvirt.h"
 #include "mced-qmp.h"
 #include "mced-log.h"
@@ -48,6 +51,10 @@ struct McedDaemon {
     McedJournalSource *journal;
     McedKmsgSource *kmsg;
     McedLibvirt *libvirt;
+    McedPolicy *policy;
+    McedActions *actions;
+    McedHooks *hooks;
+    GHashTable *acted;        /* incident id -> class last decided on (GINT) */
     McedQemuLog *qemu_log;
     McedReplay *qemu_replay;  /* QEMU log lines: single-line observations */
     const char *qemu_log_domain; /* the domain of the line being fed */
@@ -74,6 +81,8 @@ struct McedDaemon {
 static void schedule_save(McedDaemon *d);
 static void arm_live_timer(McedDaemon *d);
 static void write_health(McedDaemon *d, const McedIncident *inc);
+static void apply_policy(McedDaemon *d, McedIncidentEvent event, const McedIncident *inc);
+
 
 /* QEMU events that never open an incident themselves (a guest panic, a
  * reset): they join an open incident of their VM, or wait one window for
@@ -104,6 +113,9 @@ on_incident(McedIncidentEvent event, McedIncident *inc, gpointer user_data)
     mced_log_incident(d->log, event, inc);
     if (inc->vm != NULL && event != MCED_INCIDENT_EVENT_MERGED)
         write_health(d, inc);
+    if (d->hooks != NULL)
+        mced_hooks_run_incident(d->hooks, event, inc);
+    apply_policy(d, event, inc);
     switch (event) {
     case MCED_INCIDENT_EVENT_OPENED:
         mced_state_remember_id(d->state, inc->id);
@@ -584,6 +596,133 @@ start_libvirt(McedDaemon *d)
     mced_libvirt_start(d->libvirt);
 }
 
+/* ---- policy and actions ------------------------------------------------ */
+
+static const char *const result_names[] = {
+    [MCED_ACTION_RESULT_DONE] = NULL,
+    [MCED_ACTION_RESULT_STARTED] = "started",
+    [MCED_ACTION_RESULT_DRY_RUN] = "dry-run",
+    [MCED_ACTION_RESULT_SKIPPED] = NULL,
+    [MCED_ACTION_RESULT_SUCCEEDED] = "succeeded",
+    [MCED_ACTION_RESULT_FAILED] = "failed",
+};
+
+static void
+on_action_result(const McedActionRequest *req, McedActionResult result, const char *detail,
+                 gpointer user_data)
+{
+    McedDaemon *d = user_data;
+
+    if (d->hooks != NULL && result_names[result] != NULL)
+        mced_hooks_run_action(d->hooks, req->incident_id, req->domain, req->uuid, req->action,
+                              result_names[result], detail);
+}
+
+static void
+on_hook_done(const char *path, const char *event, int status, const char *reason,
+             gpointer user_data)
+{
+    McedDaemon *d = user_data;
+
+    if (status != 0)
+        mced_log_event(d->log, LOG_WARNING, NULL, "Hook %s (%s): %s", path, event,
+                       reason != NULL ? reason : "failed");
+}
+
+static void
+apply_settings(McedDaemon *d)
+{
+    McedActionSettings s = {
+        .migrate_peers = d->policy->migrate_peers,
+        .migrate_timeout_us = d->policy->migrate_timeout_us,
+        .action_timeout_us = d->policy->action_timeout_us,
+        .dump_directory = d->policy->dump_directory,
+    };
+
+    if (d->actions != NULL)
+        mced_actions_set_settings(d->actions, &s);
+}
+
+/* The policy decides when a domain incident opens, and again when it gets
+ * worse (a panic makes a guest incident fatal). Never for incidents read
+ * from a backlog: what happened while kvm-mced was down is recorded, not
+ * acted on hours later. */
+static void
+apply_policy(McedDaemon *d, McedIncidentEvent event, const McedIncident *inc)
+{
+    McedDomainCounters *dc;
+    gpointer seen;
+    gint64 now = g_get_real_time();
+    g_autoptr(McedDecision) dec = NULL;
+    g_autoptr(GString) reason = NULL;
+    McedPolicyInput in;
+    McedActionRequest req;
+
+    if (event == MCED_INCIDENT_EVENT_CLOSED || event == MCED_INCIDENT_EVENT_MERGED) {
+        g_hash_table_remove(d->acted, inc->id);
+        return;
+    }
+    if (inc->vm == NULL || inc->klass == MCED_CLASS_HOST || d->policy == NULL)
+        return;
+    if (g_hash_table_lookup_extended(d->acted, inc->id, NULL, &seen)
+        && GPOINTER_TO_INT(seen) >= (int)inc->klass)
+        return;
+    g_hash_table_replace(d->acted, g_strdup(inc->id), GINT_TO_POINTER((int)inc->klass));
+    dc = mced_state_note_incident_time(d->state, inc->vm, inc->klass, inc->first_us);
+    mced_policy_prune_times(dc->times[inc->klass], now, mced_policy_keep_us(d->policy));
+    if (!d->caught_up && d->journal != NULL) {
+        mced_log_event(d->log, LOG_INFO, NULL,
+                       "Incident %s is from the backlog: recorded, no action taken", inc->id);
+        return;
+    }
+    in = (McedPolicyInput){
+        .name = inc->vm->name,
+        .uuid = inc->vm->uuid,
+        .klass = inc->klass,
+        .now_us = now,
+        .times = dc->times[inc->klass],
+        .last_action_us = dc->last_action_us,
+        .actions_last_hour = d->actions != NULL ? mced_actions_in_last_hour(d->actions, now) : 0,
+        .migrations_in_flight = d->actions != NULL ? mced_actions_migrations_in_flight(d->actions)
+                                                   : 0,
+    };
+    dec = mced_policy_decide(d->policy, &in);
+    reason = g_string_new(dec->reason != NULL ? dec->reason : dec->source);
+    for (guint i = 0; dec->guards != NULL && i < dec->guards->len; i++)
+        g_string_append_printf(reason, "; %s", (const char *)dec->guards->pdata[i]);
+    req = (McedActionRequest){
+        .incident_id = inc->id,
+        .domain = inc->vm->name,
+        .uuid = inc->vm->uuid,
+        .action = mced_action_to_string(dec->action),
+        .fallback = dec->fallback != _MCED_ACTION_INVALID ? mced_action_to_string(dec->fallback)
+                                                          : NULL,
+        .reason = reason->str,
+        .dry_run = dec->dry_run,
+    };
+    if (d->actions != NULL
+        && mced_actions_request(d->actions, &req) == MCED_ACTION_RESULT_STARTED)
+        dc->last_action_us = now;
+    d->dirty = TRUE;
+}
+
+static void
+start_actions(McedDaemon *d)
+{
+    g_autofree char *dir = NULL;
+
+    d->actions = mced_actions_new(d->libvirt, d->log, on_action_result, d);
+    apply_settings(d);
+    if (d->opts.hooks_directory != NULL)
+        dir = g_strdup(d->opts.hooks_directory);
+    else {
+        g_autofree char *conf_dir = g_path_get_dirname(d->config_file);
+        dir = g_build_filename(conf_dir, "hooks.d", NULL);
+    }
+    d->hooks = mced_hooks_new(dir, 0, 0);
+    mced_hooks_set_callback(d->hooks, on_hook_done, d);
+}
+
 /* ---- signals ----------------------------------------------------------- */
 
 static gboolean
@@ -595,20 +734,35 @@ on_stop_signal(gpointer user_data)
     return G_SOURCE_CONTINUE;
 }
 
+static McedPolicy *
+load_policy(const McedConfig *cfg, GError **error)
+{
+    g_autoptr(GPtrArray) files = g_ptr_array_new();
+
+    for (guint i = 0; i < cfg->files->len; i++)
+        g_ptr_array_add(files, cfg->files->pdata[i]);
+    g_ptr_array_add(files, NULL);
+    return mced_policy_load((const char *const *)files->pdata, error);
+}
+
 static gboolean
 on_sighup(gpointer user_data)
 {
     McedDaemon *d = user_data;
     g_autoptr(GError) error = NULL;
     g_autoptr(McedConfig) cfg = mced_config_load(d->config_file, &error);
+    g_autoptr(McedPolicy) policy = cfg != NULL ? load_policy(cfg, &error) : NULL;
 
-    if (cfg == NULL) {
+    if (cfg == NULL || policy == NULL) {
         mced_log_event(d->log, LOG_ERR, NULL,
                        "Reload failed, keeping the running configuration: %s", error->message);
         return G_SOURCE_CONTINUE;
     }
     mced_config_free(d->config);
     d->config = g_steal_pointer(&cfg);
+    mced_policy_free(d->policy);
+    d->policy = g_steal_pointer(&policy);
+    apply_settings(d);
     mced_correlator_set_window(d->correlator, d->config->correlation_window_us);
     mced_log_event(d->log, LOG_INFO, NULL, "Configuration reloaded from %s", d->config_file);
     return G_SOURCE_CONTINUE;
@@ -665,6 +819,10 @@ mced_daemon_new(const McedDaemonOptions *opts, GError **error)
     d->config = mced_config_load(d->config_file, error);
     if (d->config == NULL)
         return NULL;
+    d->policy = load_policy(d->config, error);
+    if (d->policy == NULL)
+        return NULL;
+    d->acted = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 
     if (opts->state_directory != NULL)
         d->state_directory = g_strdup(opts->state_directory);
@@ -711,6 +869,11 @@ mced_daemon_free(McedDaemon *d)
         g_source_remove(d->sighup);
     mced_journal_source_free(d->journal);
     mced_kmsg_source_free(d->kmsg);
+    mced_hooks_free(d->hooks);
+    mced_actions_free(d->actions);
+    mced_policy_free(d->policy);
+    if (d->acted != NULL)
+        g_hash_table_unref(d->acted);
     mced_qemu_log_free(d->qemu_log);
     mced_replay_free(d->qemu_replay);
     mced_libvirt_free(d->libvirt);
@@ -825,6 +988,7 @@ mced_daemon_run(McedDaemon *d, GError **error)
     d->sigint = g_unix_signal_add(SIGINT, on_stop_signal, d);
     d->sighup = g_unix_signal_add(SIGHUP, on_sighup, d);
     start_libvirt(d);
+    start_actions(d);
     start_qemu_logs(d);
     if (!start_sources(d, error))
         return FALSE;

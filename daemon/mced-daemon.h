@@ -28,6 +28,7 @@ typedef struct {
     const char *procfs_root;       /* default / ... /proc */
     const char *libvirt_uri;       /* overrides the configuration */
     const char *qemu_log_directory; /* overrides the configuration */
+    const char *hooks_directory;   /* default: hooks.d beside the configuration file */
     gboolean no_journal_log;       /* never write to the journal (tests) */
 } McedDaemonOptions;
 

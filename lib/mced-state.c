@@ -1108,8 +1108,8 @@ store_move_aside(McedStore *s)
     return NULL;
 }
 
-McedState *
-mced_store_load(McedStore *s, char **ret_warning, GError **error)
+static McedState *
+store_load(McedStore *s, gboolean move_aside, char **ret_warning, GError **error)
 {
     g_autoptr(GByteArray) buf = g_byte_array_new();
     g_autoptr(GError) reason = NULL;
@@ -1162,6 +1162,11 @@ mced_store_load(McedStore *s, char **ret_warning, GError **error)
     }
     if (verdict == STATE_OK)
         return st;
+    if (!move_aside) {
+        g_set_error(error, MCED_ERROR, MCED_ERROR_INVALID_DATA, "state file %s: %s",
+                    s->state_path, reason->message);
+        return NULL;
+    }
 
     moved = store_move_aside(s);
     errsv = errno;
@@ -1179,6 +1184,18 @@ mced_store_load(McedStore *s, char **ret_warning, GError **error)
                                            g_strerror(errsv));
     }
     return mced_state_new();
+}
+
+McedState *
+mced_store_load(McedStore *s, char **ret_warning, GError **error)
+{
+    return store_load(s, TRUE, ret_warning, error);
+}
+
+McedState *
+mced_store_load_readonly(McedStore *s, char **ret_warning, GError **error)
+{
+    return store_load(s, FALSE, ret_warning, error);
 }
 
 /* Writes @data to a new file beside @path and renames it over @path, with

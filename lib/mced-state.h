@@ -74,6 +74,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(McedStore, mced_store_free)
  * *ret_warning says what happened (caller logs it). FALSE only when the
  * directory cannot be read at all. */
 McedState *mced_store_load(McedStore *s, char **ret_warning, GError **error);
+/* The same for readers (kvm-mced --explain): a bad file is an error and is
+ * left where it is. */
+McedState *mced_store_load_readonly(McedStore *s, char **ret_warning, GError **error);
 /* Write state.json atomically. On failure (read-only or full disk) the old
  * file is intact and the error says why. */
 gboolean mced_store_save(McedStore *s, const McedState *st, GError **error);

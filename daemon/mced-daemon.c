@@ -634,6 +634,8 @@ apply_settings(McedDaemon *d)
 {
     McedActionSettings s = {
         .migrate_peers = d->policy->migrate_peers,
+        .migrate_uri = d->policy->migrate_uri,
+        .listen_address = d->policy->migrate_listen_address,
         .migrate_timeout_us = d->policy->migrate_timeout_us,
         .action_timeout_us = d->policy->action_timeout_us,
         .dump_directory = d->policy->dump_directory,

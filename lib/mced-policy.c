@@ -399,6 +399,8 @@ mced_policy_free(McedPolicy *p)
         return;
     g_strfreev(p->migrate_peers);
     g_free(p->dump_directory);
+    g_free(p->migrate_uri);
+    g_free(p->migrate_listen_address);
     for (guint c = 0; c < _MCED_CLASS_MAX; c++)
         g_free(p->class_origin[c]);
     if (p->rules != NULL)
@@ -669,6 +671,17 @@ apply_policy_key(McedPolicy *p, const char *key, const char *value)
     if (strcmp(key, "migrate-timeout") == 0)
         return parse_duration_in(value, 10 * G_TIME_SPAN_SECOND, 6 * G_TIME_SPAN_HOUR,
                                  &p->migrate_timeout_us);
+    if (strcmp(key, "migrate-uri") == 0 || strcmp(key, "migrate-listen-address") == 0) {
+        char **field = key[8] == 'u' ? &p->migrate_uri : &p->migrate_listen_address;
+        if (strlen(value) > POLICY_MAX_URI_LEN)
+            return g_strdup_printf("value is longer than %d bytes", POLICY_MAX_URI_LEN);
+        for (const char *c = value; *c != '\0'; c++)
+            if ((guchar)*c <= ' ' || (guchar)*c == 0x7f)
+                return g_strdup_printf("'%s' has a blank or control character", value);
+        g_free(*field);
+        *field = g_strdup(value);
+        return NULL;
+    }
     if (strcmp(key, "action-timeout") == 0)
         return parse_duration_in(value, G_TIME_SPAN_SECOND, G_TIME_SPAN_HOUR,
                                  &p->action_timeout_us);

@@ -138,6 +138,8 @@ typedef struct {
     guint max_concurrent_migrations;
     guint max_actions_per_hour;
     GStrv migrate_peers; /* never NULL */
+    char *migrate_uri;   /* optional data URI for migrations (tcp://host), or NULL */
+    char *migrate_listen_address; /* optional listen address on the destination, or NULL */
     gint64 migrate_timeout_us;
     gint64 action_timeout_us;
     char *dump_directory;

@@ -42,15 +42,17 @@ def case(name):
 class World:
     """A private libvirtd, a live journal and the daemon following both."""
 
-    def __init__(self, sc, kvm_mced, window="8s"):
+    def __init__(self, sc, kvm_mced, window="8s", policy="", lv=None):
         self.sc = sc
-        self.lv = lvd.PrivateLibvirtd(sc.path, "lv")
-        sc.add_cleanup(self.lv.stop)
-        self.lv.start()
+        if lv is None:
+            lv = lvd.PrivateLibvirtd(sc.path, "lv")
+            sc.add_cleanup(lv.stop)
+            lv.start()
+        self.lv = lv
         self.jdir = sc.mkdir("journal")
         self.sdir = sc.mkdir("state")
         self.config = h.write_config(sc.join("kvm-mced.conf"), window=window,
-                                     extra="[libvirt]\nenabled = yes\n")
+                                     extra="[libvirt]\nenabled = yes\n" + policy)
         self.live = h.LiveJournal(sc, self.jdir, h.ExportClock(live=True))
         self.qemu_logs = os.path.join(self.lv.log_dir, "qemu")
         os.makedirs(self.qemu_logs, exist_ok=True)
@@ -147,6 +149,97 @@ def t_libvirtd_restart(sc, kvm_mced):
     w.d.stop()
     h.check(not [ln for ln in w.d.lines if "incident" in ln and "crashme" in ln],
             "a panic without a machine check opened an incident")
+
+
+def action_line(w, action, result, since, timeout=60):
+    _, line = w.d.wait_line(
+        lambda s: s.startswith(f"kvm-mced: Action {action} ") and f" {result}" in s, timeout,
+        f"action {action} {result}", since)
+    return line
+
+
+def mce_then_panic(sc, w, name):
+    """A guest that panics 2 s after it runs, a host MCE on its vCPU thread
+    first: one incident that turns fatal when the guest panics."""
+    g = Guest(w.lv, name, sc.path, mode="panic-after-delay")
+    g.start(paused=True)
+    mark = w.d.mark()
+    w.live.kernel(h.ppc64_guest_ue(8, g.vcpu_thread_ids()[0], 0))
+    inc = w.d.wait_incident(10, "the incident to open", mark, event="opened", name=name)
+    qemu = g.qemu_pid()
+    g.resume()
+    w.d.wait_incident(20, "the panic to make it fatal", inc.index, event="updated", name=name,
+                      klass="fatal")
+    return g, inc, qemu
+
+
+@case("daemon-restart-fatal")
+def t_restart_fatal(sc, kvm_mced):
+    """fatal -> restart: the panicked guest is destroyed and started again."""
+    w = World(sc, kvm_mced, policy="[policy.fatal]\nladder = restart\n")
+    g, inc, qemu = mce_then_panic(sc, w, "fatalvm")
+    action_line(w, "restart", "started", inc.index)
+    line = action_line(w, "restart", "succeeded", inc.index)
+    h.check("destroyed and started again" in line, f"restart result: {line}")
+    g.wait_boot(timeout=10)
+    h.check(g.qemu_pid() != qemu, "the guest runs in the same QEMU process after a restart")
+
+
+@case("daemon-dry-run")
+def t_dry_run(sc, kvm_mced):
+    """The same under dry-run: the decision is logged, nothing changes."""
+    w = World(sc, kvm_mced, policy="[policy]\ndry-run = yes\n[policy.fatal]\nladder = restart\n")
+    g, inc, qemu = mce_then_panic(sc, w, "dryvm")
+    line = action_line(w, "restart", "dry run: would", inc.index)
+    g.wait_state("crashed", reason="panicked", timeout=10)
+    h.check(g.qemu_pid() == qemu, "dry-run changed the guest's QEMU process")
+    w.d.stop()
+    h.check(not [ln for ln in w.d.lines if "Action restart" in ln and " started" in ln],
+            f"an action started under dry-run: {line}")
+
+
+def migrate_world(sc, kvm_mced, peers, extra=""):
+    src = lvd.PrivateLibvirtd(sc.path, "src", migration_ports=(49152, 49215))
+    sc.add_cleanup(src.stop)
+    src.start()
+    policy = (f"[policy]\nmigrate-peers = {peers}\nmigrate-uri = tcp://127.0.0.1\n"
+              "migrate-listen-address = 127.0.0.1\nmigrate-timeout = 60s\n"
+              "[policy.guest]\nladder = migrate\nfallback = restart\n" + extra)
+    return World(sc, kvm_mced, policy=policy, lv=src)
+
+
+@case("daemon-migrate")
+def t_migrate(sc, kvm_mced):
+    """guest -> migrate: live p2p to the peer; it keeps running there and is
+    gone here."""
+    dst = lvd.PrivateLibvirtd(sc.path, "dst", migration_ports=(49216, 49279))
+    sc.add_cleanup(dst.stop)
+    dst.start()
+    w = migrate_world(sc, kvm_mced, dst.uri)
+    g = Guest(w.lv, "movevm", sc.path, mode="idle", memory_mib=64).start()
+    mark = w.d.mark()
+    w.live.kernel(h.ppc64_guest_ue(8, g.vcpu_thread_ids()[0], 0))
+    line = action_line(w, "migrate", "succeeded", mark, timeout=90)
+    h.check(dst.uri in line, f"migrated where? {line}")
+    h.check(dst.domains() == ["movevm"], f"running on the destination: {dst.domains()}")
+    h.check("movevm" not in w.lv.virsh("list", "--all", "--name").stdout,
+            "still defined on the source after the migration")
+
+
+@case("daemon-migrate-fallback")
+def t_migrate_fallback(sc, kvm_mced):
+    """The peer is unreachable: the migration fails, the guest stays, and the
+    fallback (restart) runs."""
+    w = migrate_world(sc, kvm_mced, "qemu+unix:///system?socket=/nonexistent/libvirt-sock")
+    g = Guest(w.lv, "stayvm", sc.path, mode="idle").start()
+    qemu = g.qemu_pid()
+    mark = w.d.mark()
+    w.live.kernel(h.ppc64_guest_ue(8, g.vcpu_thread_ids()[0], 0))
+    action_line(w, "migrate", "failed", mark, timeout=90)
+    action_line(w, "restart", "succeeded", mark, timeout=60)
+    g.wait_boot(timeout=10)
+    h.check(g.domstate()[0] == "running", f"after the fallback: {g.domstate()}")
+    h.check(g.qemu_pid() != qemu, "the fallback restart did not restart the guest")
 
 
 def main(argv):

@@ -656,6 +656,7 @@ apply_policy(McedDaemon *d, McedIncidentEvent event, const McedIncident *inc)
     gpointer seen;
     gint64 now = g_get_real_time();
     g_autoptr(McedDecision) dec = NULL;
+    g_autoptr(McedPolicyOverride) override = NULL;
     g_autoptr(GString) reason = NULL;
     McedPolicyInput in;
     McedActionRequest req;
@@ -688,6 +689,20 @@ apply_policy(McedDaemon *d, McedIncidentEvent event, const McedIncident *inc)
         .migrations_in_flight = d->actions != NULL ? mced_actions_migrations_in_flight(d->actions)
                                                    : 0,
     };
+    {
+        const McedDomainInfo *dom = d->libvirt != NULL
+                                        ? mced_libvirt_lookup_uuid(d->libvirt, inc->vm->uuid)
+                                        : NULL;
+        g_autoptr(GError) ovr_error = NULL;
+
+        if (dom != NULL && dom->policy_xml != NULL
+            && !mced_policy_parse_override(dom->policy_xml, &override, &ovr_error))
+            mced_log_event(d->log, LOG_WARNING, NULL,
+                           "Policy in the metadata of domain '%s' is not valid (%s), ignoring",
+                           inc->vm->name != NULL ? inc->vm->name : inc->vm->uuid,
+                           ovr_error->message);
+        in.override = override;
+    }
     dec = mced_policy_decide(d->policy, &in);
     reason = g_string_new(dec->reason != NULL ? dec->reason : dec->source);
     for (guint i = 0; dec->guards != NULL && i < dec->guards->len; i++)

@@ -70,6 +70,7 @@ domain_info_free(McedDomainInfo *d)
         return;
     g_free(d->name);
     g_free(d->uuid);
+    g_free(d->policy_xml);
     g_free(d);
 }
 
@@ -92,6 +93,15 @@ domain_info_from(virDomainPtr dom)
     if (virDomainGetState(dom, &state, &reason, 0) == 0)
         d->state = state;
     d->persistent = virDomainIsPersistent(dom) == 1;
+    /* The operator's per-domain policy, if any (read, never written). */
+    {
+        char *xml = virDomainGetMetadata(dom, VIR_DOMAIN_METADATA_ELEMENT,
+                                         MCED_METADATA_POLICY_NS, 0);
+        if (xml != NULL && strlen(xml) <= 4096)
+            d->policy_xml = g_strdup(xml);
+        free(xml);
+        virResetLastError();
+    }
     return d;
 }
 
@@ -273,6 +283,17 @@ on_memory_failure(virConnectPtr conn, virDomainPtr dom, int recipient, int actio
     emit_observation(lv, d, "MEMORY_FAILURE", -1, 0, details);
 }
 
+/* An operator changed a domain's metadata: read its policy again. */
+static void
+on_metadata_change(virConnectPtr conn, virDomainPtr dom, int type, const char *nsuri,
+                   void *opaque)
+{
+    McedLibvirt *lv = opaque;
+
+    if (type == VIR_DOMAIN_METADATA_ELEMENT && g_strcmp0(nsuri, MCED_METADATA_POLICY_NS) == 0)
+        (void)known_domain(lv, dom);
+}
+
 static void
 on_qmp(virConnectPtr conn, virDomainPtr dom, const char *event, long long seconds,
        unsigned int micros, const char *details, void *opaque)
@@ -316,6 +337,8 @@ register_all(McedLibvirt *lv)
     register_domain_event(lv, VIR_DOMAIN_EVENT_ID_REBOOT, VIR_DOMAIN_EVENT_CALLBACK(on_reboot));
     register_domain_event(lv, VIR_DOMAIN_EVENT_ID_MEMORY_FAILURE,
                           VIR_DOMAIN_EVENT_CALLBACK(on_memory_failure));
+    register_domain_event(lv, VIR_DOMAIN_EVENT_ID_METADATA_CHANGE,
+                          VIR_DOMAIN_EVENT_CALLBACK(on_metadata_change));
 
     /* Raw QMP: all configured names or none, so that no event is counted
      * on both paths. The test driver (and read-only connections) refuse. */
@@ -876,6 +899,12 @@ GHashTable *
 mced_libvirt_get_domains(const McedLibvirt *lv)
 {
     return lv->domains;
+}
+
+const McedDomainInfo *
+mced_libvirt_lookup_uuid(const McedLibvirt *lv, const char *uuid)
+{
+    return uuid != NULL ? g_hash_table_lookup(lv->domains, uuid) : NULL;
 }
 
 const McedDomainInfo *

@@ -35,6 +35,7 @@ typedef struct {
     int id;       /* -1 when not running */
     int state;    /* virDomainState */
     gboolean persistent;
+    char *policy_xml; /* the domain's own policy element (MCED_METADATA_POLICY_NS), or NULL */
 } McedDomainInfo;
 
 typedef struct {
@@ -67,6 +68,7 @@ gboolean mced_libvirt_has_qmp(const McedLibvirt *lv);
 /* Known domains (borrowed), by UUID. */
 GHashTable *mced_libvirt_get_domains(const McedLibvirt *lv);
 const McedDomainInfo *mced_libvirt_lookup_name(const McedLibvirt *lv, const char *name);
+const McedDomainInfo *mced_libvirt_lookup_uuid(const McedLibvirt *lv, const char *uuid);
 
 /* Write @xml (an element in MCED_METADATA_HEALTH_NS) as the domain's
  * health, in a worker thread; nothing is written when it is the same as

@@ -291,6 +291,40 @@ test_metadata(Fixture *f, gconstpointer data)
     virDomainFree(dom);
 }
 
+static gboolean
+has_policy(Fixture *f)
+{
+    const McedDomainInfo *d = mced_libvirt_lookup_name(f->lv, "test");
+    return d != NULL && d->policy_xml != NULL && strstr(d->policy_xml, "restart") != NULL;
+}
+
+static void
+test_policy_override_followed(Fixture *f, gconstpointer data)
+{
+    virDomainPtr dom = virDomainLookupByName(f->conn, "test");
+
+    g_assert_nonnull(dom);
+    g_assert_null(mced_libvirt_lookup_name(f->lv, "test")->policy_xml);
+    /* an operator sets a policy: METADATA_CHANGE makes it known */
+    g_assert_cmpint(virDomainSetMetadata(dom, VIR_DOMAIN_METADATA_ELEMENT,
+                                         "<policy fatal=\"restart\"/>", "mcedpolicy",
+                                         MCED_METADATA_POLICY_NS, VIR_DOMAIN_AFFECT_LIVE),
+                    ==, 0);
+    iterate_until(has_policy, f, "the domain's policy");
+    /* and removing it forgets it */
+    g_assert_cmpint(virDomainSetMetadata(dom, VIR_DOMAIN_METADATA_ELEMENT, NULL, NULL,
+                                         MCED_METADATA_POLICY_NS, VIR_DOMAIN_AFFECT_LIVE),
+                    ==, 0);
+    {
+        gint64 deadline = g_get_monotonic_time() + 5 * G_USEC_PER_SEC;
+        while (mced_libvirt_lookup_name(f->lv, "test")->policy_xml != NULL) {
+            g_assert_cmpint(g_get_monotonic_time(), <, deadline);
+            g_main_context_iteration(NULL, FALSE);
+        }
+    }
+    virDomainFree(dom);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -299,6 +333,7 @@ main(int argc, char **argv)
     ADD("/libvirt/connect", test_connect_lists_domains);
     ADD("/libvirt/lifecycle-hostile-names", test_lifecycle_and_hostile_names);
     ADD("/libvirt/metadata", test_metadata);
+    ADD("/libvirt/policy-override", test_policy_override_followed);
 #undef ADD
     return g_test_run();
 }

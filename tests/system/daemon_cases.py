@@ -198,6 +198,21 @@ def t_dry_run(sc, kvm_mced):
             f"an action started under dry-run: {line}")
 
 
+@case("daemon-override")
+def t_override(sc, kvm_mced):
+    """The host policy does nothing to fatal incidents; the domain's own
+    metadata says restart, and that is what happens."""
+    w = World(sc, kvm_mced, policy="[policy.fatal]\nladder = log\n")
+    g = Guest(w.lv, "ownvm", sc.path, mode="panic-after-delay")
+    g.define()
+    w.lv.virsh("metadata", "ownvm", "https://kvm-mced.org/xmlns/policy/1", "--key",
+               "mcedpolicy", "--set", '<policy fatal="restart"/>', "--config")
+    g, inc, qemu = mce_then_panic(sc, w, "ownvm")
+    action_line(w, "restart", "succeeded", inc.index)
+    g.wait_boot(timeout=10)
+    h.check(g.qemu_pid() != qemu, "the override's restart did not happen")
+
+
 def migrate_world(sc, kvm_mced, peers, extra=""):
     src = lvd.PrivateLibvirtd(sc.path, "src", migration_ports=(49152, 49215))
     sc.add_cleanup(src.stop)

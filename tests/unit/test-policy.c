@@ -938,8 +938,8 @@ test_explain(Fixture *f, gconstpointer data)
         "corrected: built-in: log\n",
         "guest: policy.guest: log; migrate after 3/24h\n",
         "  migrate after 3/24h          2 of 3 in the last 24h\n",
-        "  now: log ('log' applies to every incident; 'migrate after 3/24h' not reached (2 so "
-        "far))\n",
+        ("  now: log ('log' applies to every incident; 'migrate after 3/24h' not reached (2 so "
+         "far))\n"),
         "fatal: rule web: nmi; restart after 2/1h\n",
         "  restart after 2/1h           2 of 2 in the last 1h\n",
         "  now: notify (2 fatal incidents in 1h reached 'restart after 2/1h')\n",

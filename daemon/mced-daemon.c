@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <glib-unix.h>
 #include <json-c/json.h>
+#include <libvirt/libvirt.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -59,6 +60,7 @@ struct McedDaemon {
     McedReplay *qemu_replay;  /* QEMU log lines: single-line observations */
     const char *qemu_log_domain; /* the domain of the line being fed */
     gboolean libvirt_away;    /* reported once until it comes back */
+    gboolean reconciled;      /* actions in flight at the last stop checked */
     guint rescan_idle;        /* a registry scan is due (a domain started) */
     GQueue held;              /* Held*: panics/resets waiting for an incident */
     guint held_timer;
@@ -450,11 +452,62 @@ on_libvirt_domain(const McedDomainInfo *dom, gpointer user_data)
         d->rescan_idle = g_idle_add(on_rescan, d);
 }
 
+/* Actions that were running when kvm-mced stopped: what became of them is
+ * read off the domains' real state now, once. */
+static void
+reconcile_actions(McedDaemon *d)
+{
+    while (d->state->actions->len > 0) {
+        McedActionRecord *a = d->state->actions->pdata[0];
+        const McedDomainInfo *dom = mced_libvirt_lookup_uuid(d->libvirt, a->uuid);
+        gboolean here = dom != NULL && dom->id >= 0;
+        gboolean done;
+        const char *detail;
+
+        if (g_str_equal(a->action, "migrate")) {
+            done = !here;
+            detail = done ? "reconciled after a restart: the domain left this host"
+                          : "reconciled after a restart: the domain still runs here";
+        } else if (g_str_equal(a->action, "destroy")) {
+            done = !here;
+            detail = done ? "reconciled after a restart: the domain is off"
+                          : "reconciled after a restart: the domain still runs";
+        } else if (g_str_equal(a->action, "pause")) {
+            done = here && dom->state == VIR_DOMAIN_PAUSED;
+            detail = done ? "reconciled after a restart: the domain is paused"
+                          : "reconciled after a restart: the domain is not paused";
+        } else if (g_str_equal(a->action, "restart") || g_str_equal(a->action, "reset")
+                   || g_str_equal(a->action, "reboot")) {
+            done = here;
+            detail = done ? "reconciled after a restart: the domain runs"
+                          : "reconciled after a restart: the domain does not run";
+        } else {
+            done = FALSE;
+            detail = "reconciled after a restart: its outcome cannot be told";
+        }
+        mced_log_action(d->log, done ? LOG_NOTICE : LOG_WARNING,
+                        done ? MCED_MSGID_ACTION_SUCCEEDED : MCED_MSGID_ACTION_FAILED,
+                        a->incident_id, a->domain, a->uuid, a->action,
+                        done ? "succeeded" : "failed", detail,
+                        "Action %s for domain '%s' (incident %s) %s: %s", a->action,
+                        a->domain != NULL ? a->domain : a->uuid,
+                        a->incident_id != NULL ? a->incident_id : "-",
+                        done ? "succeeded" : "failed", detail);
+        g_ptr_array_remove_index(d->state->actions, 0);
+        d->dirty = TRUE;
+    }
+    schedule_save(d);
+}
+
 static void
 on_libvirt_connection(gboolean up, const char *detail, gpointer user_data)
 {
     McedDaemon *d = user_data;
 
+    if (up && !d->reconciled) {
+        d->reconciled = TRUE;
+        reconcile_actions(d);
+    }
     if (up) {
         mced_log_event(d->log, LOG_INFO, MCED_MSGID_SOURCE_RECOVERED,
                        "Connected to libvirt at %s (%s QMP events)", detail,
@@ -613,6 +666,17 @@ on_action_result(const McedActionRequest *req, McedActionResult result, const ch
 {
     McedDaemon *d = user_data;
 
+    /* What is in flight survives a restart, to be checked afterwards. */
+    if (result == MCED_ACTION_RESULT_STARTED) {
+        mced_state_action_started(d->state, req->incident_id, req->domain, req->uuid,
+                                  req->action, g_get_real_time());
+        d->dirty = TRUE;
+        schedule_save(d);
+    } else if (result == MCED_ACTION_RESULT_SUCCEEDED || result == MCED_ACTION_RESULT_FAILED) {
+        mced_state_action_ended(d->state, req->uuid);
+        d->dirty = TRUE;
+        schedule_save(d);
+    }
     if (d->hooks != NULL && result_names[result] != NULL)
         mced_hooks_run_action(d->hooks, req->incident_id, req->domain, req->uuid, req->action,
                               result_names[result], detail);

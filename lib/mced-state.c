@@ -53,11 +53,24 @@ domain_counters_new(const char *key)
     return dc;
 }
 
+static void
+action_record_free(McedActionRecord *a)
+{
+    if (a == NULL)
+        return;
+    g_free(a->incident_id);
+    g_free(a->domain);
+    g_free(a->uuid);
+    g_free(a->action);
+    g_free(a);
+}
+
 McedState *
 mced_state_new(void)
 {
     McedState *st = g_new0(McedState, 1);
 
+    st->actions = g_ptr_array_new_with_free_func((GDestroyNotify)action_record_free);
     st->open_incidents = g_ptr_array_new_with_free_func((GDestroyNotify)mced_incident_unref);
     /* The key is owned by the counters it maps to. */
     st->domains = g_hash_table_new_full(g_str_hash, g_str_equal, NULL,
@@ -75,6 +88,8 @@ mced_state_free(McedState *st)
     g_clear_pointer(&st->open_incidents, g_ptr_array_unref);
     g_clear_pointer(&st->domains, g_hash_table_unref);
     g_clear_pointer(&st->recent_ids, g_ptr_array_unref);
+    if (st->actions != NULL)
+        g_ptr_array_unref(st->actions);
     g_free(st);
 }
 
@@ -167,6 +182,38 @@ mced_state_note_incident_time(McedState *st, const McedVmRef *vm, McedIncidentCl
         g_array_remove_index(t, 0);
     g_array_append_val(t, when);
     return dc;
+}
+
+void
+mced_state_action_started(McedState *st, const char *incident_id, const char *domain,
+                          const char *uuid, const char *action, gint64 started_us)
+{
+    McedActionRecord *a;
+
+    g_return_if_fail(st != NULL && uuid != NULL && action != NULL);
+    mced_state_action_ended(st, uuid); /* one action per domain */
+    if (st->actions->len >= MCED_STATE_MAX_ACTIONS)
+        g_ptr_array_remove_index(st->actions, 0);
+    a = g_new0(McedActionRecord, 1);
+    a->incident_id = g_strdup(incident_id);
+    a->domain = g_strdup(domain);
+    a->uuid = g_strdup(uuid);
+    a->action = g_strdup(action);
+    a->started_us = started_us;
+    g_ptr_array_add(st->actions, a);
+}
+
+void
+mced_state_action_ended(McedState *st, const char *uuid)
+{
+    g_return_if_fail(st != NULL);
+    for (guint i = 0; i < st->actions->len; i++) {
+        McedActionRecord *a = st->actions->pdata[i];
+        if (g_strcmp0(a->uuid, uuid) == 0) {
+            g_ptr_array_remove_index(st->actions, i);
+            return;
+        }
+    }
 }
 
 void
@@ -759,6 +806,20 @@ state_to_json(const McedState *st)
     for (guint i = 0; i < st->recent_ids->len; i++)
         json_object_array_add(arr, mced_json_string_new(st->recent_ids->pdata[i]));
     json_object_object_add(root, "recent_ids", arr);
+
+    arr = json_object_new_array();
+    for (guint i = 0; i < st->actions->len; i++) {
+        const McedActionRecord *a = st->actions->pdata[i];
+        json_object *o = json_object_new_object();
+
+        json_object_object_add(o, "incident", mced_json_string_new(a->incident_id));
+        json_object_object_add(o, "domain", mced_json_string_new(a->domain));
+        json_object_object_add(o, "uuid", mced_json_string_new(a->uuid));
+        json_object_object_add(o, "action", mced_json_string_new(a->action));
+        json_object_object_add(o, "started_us", json_object_new_int64(a->started_us));
+        json_object_array_add(arr, o);
+    }
+    json_object_object_add(root, "actions_in_flight", arr);
     return g_steal_pointer(&root);
 }
 
@@ -873,6 +934,39 @@ state_migrate(json_object *root, gint64 version, GError **error)
     return FALSE;
 }
 
+/* Optional: state files from before actions existed have none. */
+static gboolean
+actions_from_json(McedState *st, json_object *root, GError **error)
+{
+    json_object *arr = NULL;
+    size_t n;
+
+    if (!json_object_object_get_ex(root, "actions_in_flight", &arr) || arr == NULL)
+        return TRUE;
+    if (!json_object_is_type(arr, json_type_array)
+        || (n = json_object_array_length(arr)) > MCED_STATE_MAX_ACTIONS)
+        return field_type_error("actions_in_flight", "an array", arr, error);
+    for (size_t i = 0; i < n; i++) {
+        json_object *o = json_object_array_get_idx(arr, i);
+        const char *incident, *domain, *uuid, *action;
+        gint64 started;
+
+        if (!json_object_is_type(o, json_type_object)
+            || !field_string(o, "incident", TRUE, STATE_MAX_ID, &incident, error)
+            || !field_string(o, "domain", TRUE, STATE_MAX_STRING, &domain, error)
+            || !field_string(o, "uuid", FALSE, STATE_MAX_STRING, &uuid, error)
+            || !field_string(o, "action", FALSE, STATE_MAX_STRING, &action, error)
+            || !field_int(o, "started_us", 0, G_MAXINT64, &started, error)) {
+            if (error != NULL && *error == NULL)
+                g_set_error(error, MCED_ERROR, MCED_ERROR_INVALID_DATA, "not an object");
+            g_prefix_error(error, "actions_in_flight[%zu].", i);
+            return FALSE;
+        }
+        mced_state_action_started(st, incident, domain, uuid, action, started);
+    }
+    return TRUE;
+}
+
 static gboolean
 state_from_json(McedState *st, json_object *root, GError **error)
 {
@@ -940,7 +1034,7 @@ state_from_json(McedState *st, json_object *root, GError **error)
         }
         mced_state_remember_id(st, json_object_get_string(v));
     }
-    return TRUE;
+    return actions_from_json(st, root, error);
 }
 
 /* What is wrong with a state file, when it is unusable. */

@@ -45,12 +45,31 @@ typedef struct {
 #define MCED_STATE_MAX_TIMES 1024
 
 
+/* An action that changes a domain, recorded when it starts and dropped
+ * when it ends, so that one in flight when the daemon stopped can be
+ * checked against the domain's real state after the restart. */
+typedef struct {
+    char *incident_id;
+    char *domain;
+    char *uuid;
+    char *action;
+    gint64 started_us;
+} McedActionRecord;
+
+#define MCED_STATE_MAX_ACTIONS 1024
+
 typedef struct {
     char *journal_cursor;     /* NULL: none yet */
     GPtrArray *open_incidents; /* McedIncident* (owned refs) */
     GHashTable *domains;      /* key -> McedDomainCounters* (owned) */
     GPtrArray *recent_ids;    /* char*, oldest first, at most MCED_STATE_MAX_RECENT_IDS */
+    GPtrArray *actions;       /* McedActionRecord*: actions in flight */
 } McedState;
+
+void mced_state_action_started(McedState *st, const char *incident_id, const char *domain,
+                               const char *uuid, const char *action, gint64 started_us);
+/* Drops the record of @uuid's action, if any. */
+void mced_state_action_ended(McedState *st, const char *uuid);
 
 McedState *mced_state_new(void);
 void mced_state_free(McedState *st);

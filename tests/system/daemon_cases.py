@@ -213,12 +213,12 @@ def t_override(sc, kvm_mced):
     h.check(g.qemu_pid() != qemu, "the override's restart did not happen")
 
 
-def migrate_world(sc, kvm_mced, peers, extra=""):
+def migrate_world(sc, kvm_mced, peers, extra="", timeout="60s"):
     src = lvd.PrivateLibvirtd(sc.path, "src", migration_ports=(49152, 49215))
     sc.add_cleanup(src.stop)
     src.start()
     policy = (f"[policy]\nmigrate-peers = {peers}\nmigrate-uri = tcp://127.0.0.1\n"
-              "migrate-listen-address = 127.0.0.1\nmigrate-timeout = 60s\n"
+              f"migrate-listen-address = 127.0.0.1\nmigrate-timeout = {timeout}\n"
               "[policy.guest]\nladder = migrate\nfallback = restart\n" + extra)
     return World(sc, kvm_mced, policy=policy, lv=src)
 
@@ -255,6 +255,43 @@ def t_migrate_fallback(sc, kvm_mced):
     g.wait_boot(timeout=10)
     h.check(g.domstate()[0] == "running", f"after the fallback: {g.domstate()}")
     h.check(g.qemu_pid() != qemu, "the fallback restart did not restart the guest")
+
+
+@case("daemon-reconcile")
+def t_reconcile(sc, kvm_mced):
+    """A migration in flight when kvm-mced is killed completes while it is
+    down; after the restart it is recorded as done."""
+    dst = lvd.PrivateLibvirtd(sc.path, "dst", migration_ports=(49216, 49279))
+    sc.add_cleanup(dst.stop)
+    dst.start()
+    w = migrate_world(sc, kvm_mced, dst.uri, timeout="10m")
+    g = Guest(w.lv, "slowvm", sc.path, mode="idle", memory_mib=64).start()
+    # 1 MiB/s: the migration is certainly still running when we kill.
+    w.lv.virsh("migrate-setspeed", "slowvm", "1")
+    mark = w.d.mark()
+    w.live.kernel(h.ppc64_guest_ue(8, g.vcpu_thread_ids()[0], 0))
+    action_line(w, "migrate", "started", mark)
+    state = os.path.join(w.sdir, "state.json")
+    h.poll_until(lambda: os.path.exists(state) and '"action":"migrate"' in open(state).read(),
+                 10, "the migration to be recorded in the state")
+    w.d.proc.kill()
+    w.d.proc.wait()
+    # Let it finish while kvm-mced is down.
+    w.lv.virsh("migrate-setspeed", "slowvm", "8192")
+    h.poll_until(lambda: dst.domains() == ["slowvm"]
+                 and "slowvm" not in w.lv.virsh("list", "--all", "--name").stdout,
+                 60, "the migration to complete on both sides")
+
+    d = h.Daemon(sc, kvm_mced, w.jdir, w.sdir, w.config, "/proc",
+                 extra_args=["--libvirt-uri", w.lv.uri, "--qemu-log-directory", w.qemu_logs],
+                 tag="restarted")
+    d.wait_started()
+    _, line = d.wait_line(lambda s: s.startswith("kvm-mced: Action migrate ") and "reconciled" in s,
+                          20, "the reconciliation")
+    h.check(" succeeded" in line and "left this host" in line, f"reconciled as: {line}")
+    d.stop()
+    h.check('"action":"migrate"' not in open(state).read(),
+            "the reconciled action is still recorded as in flight")
 
 
 def main(argv):

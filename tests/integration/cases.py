@@ -255,6 +255,60 @@ def case_kmsg_degraded(sc, kvm_mced):
     d.stop()
 
 
+# ---- 2c. hooks --------------------------------------------------------------
+
+
+@case("hooks")
+def case_hooks(sc, kvm_mced):
+    """Hook executables run for incident events with the documented
+    variables, the domain name as data (never through a shell); a
+    world-writable hook is refused with a message and never runs."""
+    if os.geteuid() != 0:
+        print("SKIP hooks must be owned by root: run as root")
+        sys.exit(77)
+    env = Env(sc, kvm_mced)
+    hooks = sc.mkdir("hooks.d")
+    os.chmod(hooks, 0o755)
+    out = sc.join("hook-out")
+    pwned = sc.join("pwned")
+    good = os.path.join(hooks, "10-record")
+    with open(good, "w") as f:
+        f.write("#!/bin/sh\n"
+                f"{{ echo \"ARGV=$1\"; env | grep ^KVM_MCED_ | sort; echo END; }} >> {out}\n")
+    os.chmod(good, 0o755)
+    bad = os.path.join(hooks, "20-world-writable")
+    with open(bad, "w") as f:
+        f.write(f"#!/bin/sh\ntouch {sc.join('bad-ran')}\n")
+    os.chmod(bad, 0o777)
+    # A domain whose name would run a command if anything used a shell.
+    evil = f"evil$(touch {pwned})`touch {pwned}`;'\"x"
+    env.proc.add_qemu(6000, evil, "11111111-2222-4333-8444-555555555566", {6002: 0})
+
+    live = env.live()
+    d = env.daemon(extra_args=["--hooks-directory", hooks])
+    d.wait_started()
+    mark = d.mark()
+    live.kernel(h.ppc64_guest_ue(12, 6002, 0))
+    inc = d.wait_incident(5, "the incident to open", mark, event="opened")
+    d.wait_line(lambda s: "20-world-writable" in s and "refused" in s, 10,
+                "the world-writable hook to be refused", mark)
+    h.poll_until(lambda: os.path.exists(out) and "END" in open(out).read(), 10,
+                 "the hook to record its environment")
+    d.stop()
+
+    text = open(out).read()
+    first = text.split("END")[0]
+    h.check("ARGV=incident-opened" in first, f"hook argv: {first!r}")
+    for want in ("KVM_MCED_EVENT=incident-opened", f"KVM_MCED_INCIDENT={inc.id}",
+                 "KVM_MCED_CLASS=guest", "KVM_MCED_DOMAIN_UUID=11111111-2222-4333-8444-555555555566",
+                 "KVM_MCED_SEVERITY=severe", "KVM_MCED_HOST_CPU=12"):
+        h.check(want in first, f"{want} missing from the hook's environment: {first!r}")
+    h.check(f"KVM_MCED_DOMAIN={evil}" in first,
+            f"the domain name did not arrive as data: {first!r}")
+    h.check(not os.path.exists(pwned), "a domain name was interpreted by a shell")
+    h.check(not os.path.exists(sc.join("bad-ran")), "the world-writable hook ran")
+
+
 # ---- 3. journald ---------------------------------------------------------------
 
 

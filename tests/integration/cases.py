@@ -309,6 +309,68 @@ def case_hooks(sc, kvm_mced):
     h.check(not os.path.exists(sc.join("bad-ran")), "the world-writable hook ran")
 
 
+# ---- 2d. limits -------------------------------------------------------------
+
+
+@case("action-limits")
+def case_action_limits(sc, kvm_mced):
+    """Ten domains (libvirt's test driver, from a node file) get incidents
+    at once, each from a line in its QEMU log. With max-actions-per-hour
+    = 4, exactly four pauses run; the other six are turned into notify by
+    the guard, and every domain gets exactly one decision."""
+    env = Env(sc, kvm_mced)
+    names = [f"vm{i}" for i in range(10)]
+    node = sc.join("node.xml")
+    with open(node, "w") as f:
+        f.write("<node>\n")
+        for i, n in enumerate(names):
+            f.write(f"<domain type='test'><name>{n}</name>"
+                    f"<uuid>22222222-0000-4000-8000-0000000000{i:02d}</uuid>"
+                    "<memory>8192</memory><vcpu>1</vcpu><os><type>hvm</type></os></domain>\n")
+        f.write("</node>\n")
+    logs = sc.mkdir("qemu-logs")
+    for n in names:
+        open(os.path.join(logs, f"{n}.log"), "w").close()
+    h.write_config(env.config, window="2s",
+                   extra="[libvirt]\nenabled = yes\n"
+                         "[policy]\nmax-actions-per-hour = 4\ncooldown = 0\n"
+                         "[policy.guest]\nladder = pause\n")
+    d = env.daemon(extra_args=["--libvirt-uri", f"test://{node}", "--qemu-log-directory", logs])
+    d.wait_started()
+    d.wait_line(lambda s: "Connected to libvirt" in s, 10, "the libvirt connection")
+    mark = d.mark()
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%S.000000Z", time.gmtime())
+    for n in names:
+        with open(os.path.join(logs, f"{n}.log"), "a") as f:
+            f.write(f"{stamp} qemu-system-x86_64: Guest MCE Memory Error at QEMU addr "
+                    f"0x7f89573ce000 and GUEST addr 0x10b5ce000 of type BUS_MCEERR_AR injected\n")
+    decided = set()
+
+    def count_decisions():
+        d.drain()
+        for ln in d.lines[mark:]:
+            m = re.match(r"kvm-mced: Action (pause|notify) for domain '(vm\d)' ", ln)
+            if m and (m.group(1) == "notify" or " started" in ln):
+                decided.add((m.group(2), m.group(1)))
+        return len({dom for dom, _ in decided}) == 10
+    h.poll_until(count_decisions, 20, "a decision for every domain")
+
+    def n_succeeded():
+        d.drain()
+        return len([ln for ln in d.lines[mark:] if "Action pause" in ln and " succeeded" in ln])
+    h.poll_until(lambda: n_succeeded() >= 4, 20, "the four pauses to finish")
+    d.stop()
+    pauses = sorted(dom for dom, a in decided if a == "pause")
+    notifies = sorted(dom for dom, a in decided if a == "notify")
+    h.check(len(pauses) == 4, f"{len(pauses)} pauses started ({pauses}), the limit is 4")
+    h.check(len(notifies) == 6, f"{len(notifies)} turned into notify ({notifies}), expected 6")
+    guard_lines = [ln for ln in d.lines[mark:] if "Action notify" in ln]
+    h.check(all("max-actions-per-hour" in ln for ln in guard_lines),
+            f"a notify without the guard's reason: {guard_lines}")
+    succeeded = [ln for ln in d.lines[mark:] if "Action pause" in ln and " succeeded" in ln]
+    h.check(len(succeeded) == 4, f"{len(succeeded)} pauses succeeded, expected 4")
+
+
 # ---- 3. journald ---------------------------------------------------------------
 
 

@@ -61,6 +61,8 @@ struct McedDaemon {
     const char *qemu_log_domain; /* the domain of the line being fed */
     gboolean libvirt_away;    /* reported once until it comes back */
     gboolean reconciled;      /* actions in flight at the last stop checked */
+    gboolean host_degraded;
+    GQueue evacuation;        /* char* uuids still to migrate away */
     guint rescan_idle;        /* a registry scan is due (a domain started) */
     GQueue held;              /* Held*: panics/resets waiting for an incident */
     guint held_timer;
@@ -651,6 +653,9 @@ start_libvirt(McedDaemon *d)
 
 /* ---- policy and actions ------------------------------------------------ */
 
+static void pump_evacuation(McedDaemon *d);
+static void check_host(McedDaemon *d);
+
 static const char *const result_names[] = {
     [MCED_ACTION_RESULT_DONE] = NULL,
     [MCED_ACTION_RESULT_STARTED] = "started",
@@ -676,6 +681,7 @@ on_action_result(const McedActionRequest *req, McedActionResult result, const ch
         mced_state_action_ended(d->state, req->uuid);
         d->dirty = TRUE;
         schedule_save(d);
+        pump_evacuation(d);
     }
     if (d->hooks != NULL && result_names[result] != NULL)
         mced_hooks_run_action(d->hooks, req->incident_id, req->domain, req->uuid, req->action,
@@ -729,8 +735,19 @@ apply_policy(McedDaemon *d, McedIncidentEvent event, const McedIncident *inc)
         g_hash_table_remove(d->acted, inc->id);
         return;
     }
-    if (inc->vm == NULL || inc->klass == MCED_CLASS_HOST || d->policy == NULL)
+    if (d->policy == NULL)
         return;
+    if (inc->vm == NULL || inc->klass == MCED_CLASS_HOST) {
+        if (event == MCED_INCIDENT_EVENT_OPENED) {
+            McedDomainCounters *host = mced_state_note_incident_time(d->state, NULL,
+                                                                     MCED_CLASS_HOST,
+                                                                     inc->first_us);
+            mced_policy_prune_times(host->times[MCED_CLASS_HOST], g_get_real_time(),
+                                    mced_policy_keep_us(d->policy));
+            check_host(d);
+        }
+        return;
+    }
     if (g_hash_table_lookup_extended(d->acted, inc->id, NULL, &seen)
         && GPOINTER_TO_INT(seen) >= (int)inc->klass)
         return;
@@ -785,6 +802,119 @@ apply_policy(McedDaemon *d, McedIncidentEvent event, const McedIncident *inc)
         && mced_actions_request(d->actions, &req) == MCED_ACTION_RESULT_STARTED)
         dc->last_action_us = now;
     d->dirty = TRUE;
+    check_host(d);
+}
+
+/* Migrates queued domains away while the limits allow; the rest wait for
+ * an action to finish. */
+static void
+pump_evacuation(McedDaemon *d)
+{
+    gint64 now = g_get_real_time();
+
+    while (!g_queue_is_empty(&d->evacuation) && d->actions != NULL
+           && mced_actions_migrations_in_flight(d->actions)
+                  < d->policy->max_concurrent_migrations
+           && mced_actions_in_last_hour(d->actions, now) < d->policy->max_actions_per_hour) {
+        g_autofree char *uuid = g_queue_pop_head(&d->evacuation);
+        const McedDomainInfo *dom = mced_libvirt_lookup_uuid(d->libvirt, uuid);
+        McedActionRequest req;
+
+        if (dom == NULL || dom->id < 0 || mced_actions_busy(d->actions, uuid))
+            continue;
+        req = (McedActionRequest){
+            .domain = dom->name,
+            .uuid = dom->uuid,
+            .action = "migrate",
+            .reason = "evacuation: the host is degraded",
+            .dry_run = d->policy->dry_run,
+        };
+        (void)mced_actions_request(d->actions, &req);
+    }
+}
+
+static McedIncidentClass
+worst_class(const McedDomainCounters *dc)
+{
+    for (int k = MCED_CLASS_FATAL; k >= MCED_CLASS_CORRECTED; k--)
+        if (dc != NULL && (dc->incidents[k] > 0 || dc->times[k]->len > 0))
+            return (McedIncidentClass)k;
+    return _MCED_CLASS_INVALID;
+}
+
+static void
+start_evacuation(McedDaemon *d)
+{
+    g_autoptr(GArray) v = g_array_new(FALSE, FALSE, sizeof(McedEvacuee));
+    g_autoptr(GPtrArray) uuids = g_ptr_array_new();
+    GHashTableIter it;
+    gpointer value;
+
+    if (d->libvirt == NULL)
+        return;
+    g_hash_table_iter_init(&it, mced_libvirt_get_domains(d->libvirt));
+    while (g_hash_table_iter_next(&it, NULL, &value)) {
+        const McedDomainInfo *dom = value;
+        McedEvacuee e = { .name = dom->name,
+                          .worst = worst_class(g_hash_table_lookup(d->state->domains,
+                                                                   dom->uuid)) };
+        if (dom->id < 0)
+            continue;
+        g_array_append_val(v, e);
+        g_ptr_array_add(uuids, dom->uuid);
+    }
+    mced_policy_sort_evacuees(d->policy, (McedEvacuee *)v->data, v->len);
+    for (guint i = 0; i < v->len; i++) {
+        const McedDomainInfo *dom =
+            mced_libvirt_lookup_name(d->libvirt, g_array_index(v, McedEvacuee, i).name);
+        if (dom != NULL)
+            g_queue_push_tail(&d->evacuation, g_strdup(dom->uuid));
+    }
+    mced_log_event(d->log, LOG_WARNING, NULL, "Evacuating %u running domain%s in %s order",
+                   v->len, v->len == 1 ? "" : "s",
+                   d->policy->evacuation_order == MCED_EVACUATE_FATAL_FIRST ? "fatal-first" : "name");
+    pump_evacuation(d);
+}
+
+/* Host escalation: many host errors, or incidents on several domains,
+ * within the policy's period make the host degraded. */
+static void
+check_host(McedDaemon *d)
+{
+    const McedDomainCounters *host = g_hash_table_lookup(d->state->domains, "host");
+    g_autoptr(GArray) latest = g_array_new(FALSE, FALSE, sizeof(gint64));
+    g_autofree char *reason = NULL;
+    GHashTableIter it;
+    gpointer key, value;
+    gboolean degraded;
+
+    g_hash_table_iter_init(&it, d->state->domains);
+    while (g_hash_table_iter_next(&it, &key, &value)) {
+        const McedDomainCounters *dc = value;
+        gint64 t = 0;
+        if (g_str_equal(key, "host"))
+            continue;
+        for (int k = 0; k < _MCED_CLASS_MAX; k++)
+            if (dc->times[k]->len > 0)
+                t = MAX(t, g_array_index(dc->times[k], gint64, dc->times[k]->len - 1));
+        if (t > 0)
+            g_array_append_val(latest, t);
+    }
+    degraded = mced_policy_host_degraded(d->policy, host != NULL ? host->times[MCED_CLASS_HOST]
+                                                                 : NULL,
+                                         (const gint64 *)latest->data, latest->len,
+                                         g_get_real_time(), &reason);
+    if (degraded && !d->host_degraded) {
+        d->host_degraded = TRUE;
+        mced_log_event(d->log, LOG_CRIT, MCED_MSGID_HOST_DEGRADED, "This host is degraded: %s",
+                       reason != NULL ? reason : "machine checks keep coming");
+        if (d->policy->evacuate)
+            start_evacuation(d);
+    } else if (!degraded && d->host_degraded) {
+        d->host_degraded = FALSE;
+        mced_log_event(d->log, LOG_NOTICE, MCED_MSGID_HOST_RECOVERED,
+                       "This host is no longer degraded");
+    }
 }
 
 static void
@@ -894,6 +1024,7 @@ mced_daemon_new(const McedDaemonOptions *opts, GError **error)
     d->opts = *opts;
     g_queue_init(&d->unwritten);
     g_queue_init(&d->held);
+    g_queue_init(&d->evacuation);
     d->paths = mced_paths_new_from_environment();
     d->config_file = g_strdup(opts->config_file != NULL ? opts->config_file
                                                          : d->paths->config_file);
@@ -963,6 +1094,7 @@ mced_daemon_free(McedDaemon *d)
     if (d->held_timer != 0)
         g_source_remove(d->held_timer);
     g_queue_clear_full(&d->held, (GDestroyNotify)held_free);
+    g_queue_clear_full(&d->evacuation, g_free);
     mced_replay_free(d->replay);
     mced_correlator_free(d->correlator);
     mced_registry_free(d->registry);

@@ -371,6 +371,63 @@ def case_action_limits(sc, kvm_mced):
     h.check(len(succeeded) == 4, f"{len(succeeded)} pauses succeeded, expected 4")
 
 
+@case("host-degraded")
+def case_host_degraded(sc, kvm_mced):
+    """Incidents on three domains within the period make the host degraded
+    (once); with evacuate = yes every running domain is migrated away, in
+    name order, never more than max-concurrent-migrations at once. (The
+    peer here is unreachable, so each migration fails and the domain stays;
+    tests/system moves real guests.)"""
+    env = Env(sc, kvm_mced)
+    names = [f"vm{i}" for i in range(5)]
+    node = sc.join("node.xml")
+    with open(node, "w") as f:
+        f.write("<node>\n")
+        for i, n in enumerate(names):
+            f.write(f"<domain type='test'><name>{n}</name>"
+                    f"<uuid>33333333-0000-4000-8000-0000000000{i:02d}</uuid>"
+                    "<memory>8192</memory><vcpu>1</vcpu><os><type>hvm</type></os></domain>\n")
+        f.write("</node>\n")
+    logs = sc.mkdir("qemu-logs")
+    for n in names:
+        open(os.path.join(logs, f"{n}.log"), "w").close()
+    h.write_config(env.config, window="2s",
+                   extra="[libvirt]\nenabled = yes\n"
+                         "[policy]\nhost-degraded-after = 3/1h\nevacuate = yes\n"
+                         "evacuation-order = name\nmax-concurrent-migrations = 1\n"
+                         "migrate-peers = test:///nonexistent-peer.xml\n")
+    d = env.daemon(extra_args=["--libvirt-uri", f"test://{node}", "--qemu-log-directory", logs])
+    d.wait_started()
+    d.wait_line(lambda s: "Connected to libvirt" in s, 10, "the libvirt connection")
+    mark = d.mark()
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%S.000000Z", time.gmtime())
+    for n in names[:3]:
+        with open(os.path.join(logs, f"{n}.log"), "a") as f:
+            f.write(f"{stamp} qemu-system-x86_64: Guest MCE Memory Error at QEMU addr "
+                    f"0x7f89573ce000 and GUEST addr 0x10b5ce000 of type BUS_MCEERR_AR injected\n")
+    d.wait_line(lambda s: "This host is degraded" in s, 10, "the host to be degraded", mark)
+
+    def migrations_done():
+        d.drain()
+        return len([ln for ln in d.lines[mark:] if "Action migrate" in ln and " failed" in ln]) == 5
+    h.poll_until(migrations_done, 30, "an evacuation attempt for all five domains")
+    d.stop()
+    lines = d.lines[mark:]
+    h.check(len([ln for ln in lines if "This host is degraded" in ln]) == 1,
+            "the host was reported degraded more than once")
+    started = [re.search(r"domain '(vm\d)'", ln).group(1)
+               for ln in lines if "Action migrate" in ln and " started" in ln]
+    h.check(started == names, f"evacuation order {started}, expected {names}")
+    # never two migrations at once: each start comes after the previous end
+    inflight = 0
+    for ln in lines:
+        if "Action migrate" in ln and " started" in ln:
+            inflight += 1
+            h.check(inflight <= 1, f"two migrations at once at: {ln}")
+        elif "Action migrate" in ln and (" failed" in ln or " succeeded" in ln):
+            inflight -= 1
+
+
 # ---- 3. journald ---------------------------------------------------------------
 
 

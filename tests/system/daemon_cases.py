@@ -294,6 +294,54 @@ def t_reconcile(sc, kvm_mced):
             "the reconciled action is still recorded as in flight")
 
 
+PSERIES_XML = """<domain type='qemu'>
+  <name>{name}</name>
+  <memory unit='MiB'>256</memory>
+  <vcpu>1</vcpu>
+  <os><type arch='ppc64' machine='pseries'>hvm</type></os>
+  <on_crash>preserve</on_crash>
+  <devices>
+    <emulator>/usr/bin/qemu-system-ppc64</emulator>
+    <controller type='usb' model='none'/>
+    <memballoon model='none'/>
+    <serial type='file'><source path='{serial}' append='on'/><target port='0'/></serial>
+  </devices>
+</domain>
+"""
+
+
+@case("daemon-migrate-pseries")
+def t_migrate_pseries(sc, kvm_mced):
+    """The migrate case again with a ppc64 pseries TCG guest (the platform
+    of the FWNMI kernel change): it reaches its firmware prompt, a host MCE
+    on its vCPU thread opens a guest incident, and 'guest: migrate' moves it
+    live to the peer, where it keeps running."""
+    dst = lvd.PrivateLibvirtd(sc.path, "dst", migration_ports=(49216, 49279))
+    sc.add_cleanup(dst.stop)
+    dst.start()
+    w = migrate_world(sc, kvm_mced, dst.uri, timeout="120s")
+    xml = sc.join("ppcvm.xml")
+    serial = sc.join("ppcvm.serial")
+    with open(xml, "w") as f:
+        f.write(PSERIES_XML.format(name="ppcvm", serial=serial))
+    w.lv.virsh("define", xml, timeout=120)
+    w.lv.virsh("start", "ppcvm", timeout=120)
+    # SLOF prints its banner on the serial console once the guest runs.
+    h.poll_until(lambda: os.path.exists(serial) and "SLOF" in open(serial, errors="replace").read(),
+                 60, "the pseries firmware banner")
+    pid = int(open(os.path.join(w.lv.run_dir, "qemu", "ppcvm.pid")).read().strip())
+    tids = [t for t in os.listdir(f"/proc/{pid}/task")
+            if open(f"/proc/{pid}/task/{t}/comm").read().strip().startswith("CPU 0/")]
+    h.check(len(tids) == 1, f"vCPU thread of the pseries guest: {tids}")
+    mark = w.d.mark()
+    w.live.kernel(h.ppc64_guest_ue(8, int(tids[0]), 0))
+    inc = w.d.wait_incident(10, "the incident to open", mark, event="opened", name="ppcvm")
+    h.check(inc.klass == "guest", f"class {inc.klass}")
+    line = action_line(w, "migrate", "succeeded", mark, timeout=150)
+    h.check(dst.uri in line, f"migrated where? {line}")
+    h.check(dst.domains() == ["ppcvm"], f"running on the destination: {dst.domains()}")
+
+
 def main(argv):
     if len(argv) >= 2 and argv[1] == "--list":
         for name, _ in CASES:

@@ -56,6 +56,8 @@ struct McedDaemon {
     McedActions *actions;
     McedHooks *hooks;
     GHashTable *acted;        /* incident id -> class last decided on (GINT) */
+    GHashTable *health_inc;   /* uuid -> McedIncident* last written to its metadata */
+    GHashTable *health_act;   /* uuid -> char* last action element */
     McedQemuLog *qemu_log;
     McedReplay *qemu_replay;  /* QEMU log lines: single-line observations */
     const char *qemu_log_domain; /* the domain of the line being fed */
@@ -525,13 +527,14 @@ on_libvirt_connection(gboolean up, const char *detail, gpointer user_data)
 
 /* The health element of a domain's libvirt metadata: docs/libvirt-metadata.md. */
 static char *
-health_xml(McedDaemon *d, const McedIncident *inc)
+health_xml(McedDaemon *d, const McedIncident *inc, const char *action_xml)
 {
     const McedDomainCounters *c = g_hash_table_lookup(d->state->domains,
                                                       mced_vm_ref_key(inc->vm));
     guint64 counts[_MCED_CLASS_MAX] = { 0 };
     g_autoptr(GDateTime) t = g_date_time_new_from_unix_utc(inc->first_us / G_USEC_PER_SEC);
     g_autofree char *when = t != NULL ? g_date_time_format_iso8601(t) : g_strdup("");
+    g_autofree char *head = NULL;
     const char *state;
     guint64 total = 0;
 
@@ -542,14 +545,15 @@ health_xml(McedDaemon *d, const McedIncident *inc)
     for (int i = 0; i < _MCED_CLASS_MAX; i++)
         total += counts[i];
     state = counts[MCED_CLASS_FATAL] > 0 ? "fatal" : total > 0 ? "degraded" : "healthy";
-    return g_markup_printf_escaped(
+    head = g_markup_printf_escaped(
         "<health state=\"%s\" incidents=\"%" G_GUINT64_FORMAT "\">"
         "<last-incident id=\"%s\" class=\"%s\" time=\"%s\" open=\"%s\"/>"
         "<counts corrected=\"%" G_GUINT64_FORMAT "\" guest=\"%" G_GUINT64_FORMAT
-        "\" fatal=\"%" G_GUINT64_FORMAT "\"/></health>",
+        "\" fatal=\"%" G_GUINT64_FORMAT "\"/>",
         state, total, inc->id, mced_incident_class_to_string(inc->klass), when,
         inc->state == MCED_INCIDENT_OPEN ? "yes" : "no", counts[MCED_CLASS_CORRECTED],
         counts[MCED_CLASS_GUEST], counts[MCED_CLASS_FATAL]);
+    return g_strconcat(head, action_xml != NULL ? action_xml : "", "</health>", NULL);
 }
 
 static void
@@ -563,6 +567,29 @@ on_health_written(const char *uuid, const GError *error, gpointer user_data)
                        error->message);
 }
 
+/* The outcome of an action goes into the domain's health too. */
+static void
+record_action_health(McedDaemon *d, const McedActionRequest *req, gboolean ok)
+{
+    g_autoptr(GDateTime) now = g_date_time_new_now_utc();
+    g_autofree char *when = g_date_time_format_iso8601(now);
+    const McedIncident *inc;
+    g_autofree char *xml = NULL;
+
+    if (req->uuid == NULL || d->libvirt == NULL)
+        return;
+    g_hash_table_replace(d->health_act, g_strdup(req->uuid),
+                         g_markup_printf_escaped("<last-action name=\"%s\" result=\"%s\" "
+                                                 "time=\"%s\" incident=\"%s\"/>",
+                                                 req->action, ok ? "succeeded" : "failed", when,
+                                                 req->incident_id != NULL ? req->incident_id : ""));
+    inc = g_hash_table_lookup(d->health_inc, req->uuid);
+    if (inc == NULL || g_str_equal(req->action, "migrate"))
+        return; /* a migrated domain's metadata went with it */
+    xml = health_xml(d, inc, g_hash_table_lookup(d->health_act, req->uuid));
+    mced_libvirt_set_health(d->libvirt, req->uuid, xml, on_health_written, d);
+}
+
 static void
 write_health(McedDaemon *d, const McedIncident *inc)
 {
@@ -570,7 +597,9 @@ write_health(McedDaemon *d, const McedIncident *inc)
 
     if (d->libvirt == NULL || inc->vm->uuid == NULL || inc->synthetic)
         return;
-    xml = health_xml(d, inc);
+    g_hash_table_replace(d->health_inc, g_strdup(inc->vm->uuid),
+                         mced_incident_ref((McedIncident *)inc));
+    xml = health_xml(d, inc, g_hash_table_lookup(d->health_act, inc->vm->uuid));
     mced_libvirt_set_health(d->libvirt, inc->vm->uuid, xml, on_health_written, d);
 }
 
@@ -654,6 +683,7 @@ start_libvirt(McedDaemon *d)
 /* ---- policy and actions ------------------------------------------------ */
 
 static void pump_evacuation(McedDaemon *d);
+static void record_action_health(McedDaemon *d, const McedActionRequest *req, gboolean ok);
 static void check_host(McedDaemon *d);
 
 static const char *const result_names[] = {
@@ -681,6 +711,7 @@ on_action_result(const McedActionRequest *req, McedActionResult result, const ch
         mced_state_action_ended(d->state, req->uuid);
         d->dirty = TRUE;
         schedule_save(d);
+        record_action_health(d, req, result == MCED_ACTION_RESULT_SUCCEEDED);
         pump_evacuation(d);
     }
     if (d->hooks != NULL && result_names[result] != NULL)
@@ -1035,6 +1066,9 @@ mced_daemon_new(const McedDaemonOptions *opts, GError **error)
     if (d->policy == NULL)
         return NULL;
     d->acted = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    d->health_inc = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+                                          (GDestroyNotify)mced_incident_unref);
+    d->health_act = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 
     if (opts->state_directory != NULL)
         d->state_directory = g_strdup(opts->state_directory);
@@ -1086,6 +1120,10 @@ mced_daemon_free(McedDaemon *d)
     mced_policy_free(d->policy);
     if (d->acted != NULL)
         g_hash_table_unref(d->acted);
+    if (d->health_inc != NULL)
+        g_hash_table_unref(d->health_inc);
+    if (d->health_act != NULL)
+        g_hash_table_unref(d->health_act);
     mced_qemu_log_free(d->qemu_log);
     mced_replay_free(d->qemu_replay);
     mced_libvirt_free(d->libvirt);

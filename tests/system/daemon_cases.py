@@ -183,6 +183,14 @@ def t_restart_fatal(sc, kvm_mced):
     h.check("destroyed and started again" in line, f"restart result: {line}")
     g.wait_boot(timeout=10)
     h.check(g.qemu_pid() != qemu, "the guest runs in the same QEMU process after a restart")
+    # the outcome is in the domain's health metadata too
+    deadline = h.Deadline(10)
+    while 'name="restart" result="succeeded"' not in w.metadata("fatalvm"):
+        if deadline.expired():
+            h.fail(f"no last-action in the metadata: {w.metadata('fatalvm')!r}")
+        time.sleep(0.1)
+    md = w.metadata("fatalvm")
+    h.check(f'incident="{inc.id}"' in md and 'state="fatal"' in md, f"metadata: {md!r}")
 
 
 @case("daemon-dry-run")

@@ -504,6 +504,16 @@ reconcile_actions(McedDaemon *d)
 }
 
 static void
+on_migration_pass(const McedDomainInfo *dom, int iteration, gpointer user_data)
+{
+    McedDaemon *d = user_data;
+
+    mced_log_action(d->log, LOG_INFO, NULL, NULL, dom->name, dom->uuid, "migrate", "progress",
+                    NULL, "Migration of domain '%s': pass %d over its memory", dom->name,
+                    iteration);
+}
+
+static void
 on_libvirt_connection(gboolean up, const char *detail, gpointer user_data)
 {
     McedDaemon *d = user_data;
@@ -668,6 +678,7 @@ start_libvirt(McedDaemon *d)
     static const McedLibvirtCallbacks callbacks = {
         .domain_changed = on_libvirt_domain,
         .observation = on_libvirt_observation,
+        .migration_pass = on_migration_pass,
         .connection = on_libvirt_connection,
     };
     const char *uri = d->opts.libvirt_uri != NULL ? d->opts.libvirt_uri : d->config->libvirt_uri;

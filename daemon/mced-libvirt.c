@@ -283,6 +283,23 @@ on_memory_failure(virConnectPtr conn, virDomainPtr dom, int recipient, int actio
     emit_observation(lv, d, "MEMORY_FAILURE", -1, 0, details);
 }
 
+static void
+on_migration_iteration(virConnectPtr conn, virDomainPtr dom, int iteration, void *opaque)
+{
+    McedLibvirt *lv = opaque;
+    char uuid[VIR_UUID_STRING_BUFLEN];
+    g_autofree char *lower = NULL;
+    const McedDomainInfo *d;
+
+    /* Only a lookup: re-reading the domain mid-migration would take a job. */
+    if (lv->cb.migration_pass == NULL || virDomainGetUUIDString(dom, uuid) < 0)
+        return;
+    lower = g_ascii_strdown(uuid, -1);
+    d = g_hash_table_lookup(lv->domains, lower);
+    if (d != NULL)
+        lv->cb.migration_pass(d, iteration, lv->user_data);
+}
+
 /* An operator changed a domain's metadata: read its policy again. */
 static void
 on_metadata_change(virConnectPtr conn, virDomainPtr dom, int type, const char *nsuri,
@@ -339,6 +356,8 @@ register_all(McedLibvirt *lv)
                           VIR_DOMAIN_EVENT_CALLBACK(on_memory_failure));
     register_domain_event(lv, VIR_DOMAIN_EVENT_ID_METADATA_CHANGE,
                           VIR_DOMAIN_EVENT_CALLBACK(on_metadata_change));
+    register_domain_event(lv, VIR_DOMAIN_EVENT_ID_MIGRATION_ITERATION,
+                          VIR_DOMAIN_EVENT_CALLBACK(on_migration_iteration));
 
     /* Raw QMP: all configured names or none, so that no event is counted
      * on both paths. The test driver (and read-only connections) refuse. */

@@ -45,6 +45,8 @@ typedef struct {
     void (*domain_removed)(const char *name, const char *uuid, gpointer user_data);
     /* QEMU said something about a domain (transfer full: frozen, kind QMP). */
     void (*observation)(McedObservation *obs, const McedDomainInfo *dom, gpointer user_data);
+    /* A live migration of @dom made another pass over its dirty memory. */
+    void (*migration_pass)(const McedDomainInfo *dom, int iteration, gpointer user_data);
     /* The connection came up (@detail: the URI) or was lost (@detail: why). */
     void (*connection)(gboolean up, const char *detail, gpointer user_data);
 } McedLibvirtCallbacks;

@@ -245,6 +245,9 @@ def t_migrate(sc, kvm_mced):
     line = action_line(w, "migrate", "succeeded", mark, timeout=90)
     h.check(dst.uri in line, f"migrated where? {line}")
     h.check(dst.domains() == ["movevm"], f"running on the destination: {dst.domains()}")
+    w.d.drain()
+    h.check([ln for ln in w.d.lines[mark:] if "Migration of domain 'movevm': pass" in ln],
+            "no migration progress was logged")
     h.check("movevm" not in w.lv.virsh("list", "--all", "--name").stdout,
             "still defined on the source after the migration")
 

@@ -314,10 +314,14 @@ def case_hooks(sc, kvm_mced):
 
 @case("action-limits")
 def case_action_limits(sc, kvm_mced):
-    """Ten domains (libvirt's test driver, from a node file) get incidents
-    at once, each from a line in its QEMU log. With max-actions-per-hour
-    = 4, exactly four pauses run; the other six are turned into notify by
-    the guard, and every domain gets exactly one decision."""
+    """Fifty incidents on ten domains (libvirt's test driver, from a node
+    file) at once: five waves of QEMU-log lines per domain, each wave a
+    second later in the lines' own timestamps, so each is an incident of
+    its own. Under 'guest: pause' with max-actions-per-hour = 4 exactly
+    four pauses start, each on a different domain; every other incident
+    is either turned into notify by the hourly guard or skipped because
+    its domain already has an action running, so all 50 get exactly one
+    decision and no domain ever has two actions at once."""
     env = Env(sc, kvm_mced)
     names = [f"vm{i}" for i in range(10)]
     node = sc.join("node.xml")
@@ -331,7 +335,7 @@ def case_action_limits(sc, kvm_mced):
     logs = sc.mkdir("qemu-logs")
     for n in names:
         open(os.path.join(logs, f"{n}.log"), "w").close()
-    h.write_config(env.config, window="2s",
+    h.write_config(env.config, window="200ms",
                    extra="[libvirt]\nenabled = yes\n"
                          "[policy]\nmax-actions-per-hour = 4\ncooldown = 0\n"
                          "[policy.guest]\nladder = pause\n")
@@ -339,36 +343,54 @@ def case_action_limits(sc, kvm_mced):
     d.wait_started()
     d.wait_line(lambda s: "Connected to libvirt" in s, 10, "the libvirt connection")
     mark = d.mark()
-    stamp = time.strftime("%Y-%m-%dT%H:%M:%S.000000Z", time.gmtime())
-    for n in names:
-        with open(os.path.join(logs, f"{n}.log"), "a") as f:
-            f.write(f"{stamp} qemu-system-x86_64: Guest MCE Memory Error at QEMU addr "
-                    f"0x7f89573ce000 and GUEST addr 0x10b5ce000 of type BUS_MCEERR_AR injected\n")
-    decided = set()
+    base = time.time() - 30
+    for wave in range(5):
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(base + wave)) + ".000000Z"
+        for n in names:
+            with open(os.path.join(logs, f"{n}.log"), "a") as f:
+                f.write(f"{stamp} qemu-system-x86_64: Guest MCE Memory Error at QEMU addr "
+                        f"0x7f89573ce000 and GUEST addr 0x10b5ce{wave}00 of type BUS_MCEERR_AR "
+                        "injected\n")
 
-    def count_decisions():
+    def decisions():
         d.drain()
-        for ln in d.lines[mark:]:
-            m = re.match(r"kvm-mced: Action (pause|notify) for domain '(vm\d)' ", ln)
-            if m and (m.group(1) == "notify" or " started" in ln):
-                decided.add((m.group(2), m.group(1)))
-        return len({dom for dom, _ in decided}) == 10
-    h.poll_until(count_decisions, 20, "a decision for every domain")
+        return [ln for ln in d.lines[mark:]
+                if re.match(r"kvm-mced: Action (pause|notify) for domain 'vm\d' ", ln)
+                and (" started" in ln or " skipped" in ln or "Action notify" in ln)]
+    h.poll_until(lambda: len(decisions()) == 50, 30, "a decision for each of the 50 incidents")
 
     def n_succeeded():
         d.drain()
         return len([ln for ln in d.lines[mark:] if "Action pause" in ln and " succeeded" in ln])
     h.poll_until(lambda: n_succeeded() >= 4, 20, "the four pauses to finish")
     d.stop()
-    pauses = sorted(dom for dom, a in decided if a == "pause")
-    notifies = sorted(dom for dom, a in decided if a == "notify")
-    h.check(len(pauses) == 4, f"{len(pauses)} pauses started ({pauses}), the limit is 4")
-    h.check(len(notifies) == 6, f"{len(notifies)} turned into notify ({notifies}), expected 6")
-    guard_lines = [ln for ln in d.lines[mark:] if "Action notify" in ln]
-    h.check(all("max-actions-per-hour" in ln for ln in guard_lines),
-            f"a notify without the guard's reason: {guard_lines}")
-    succeeded = [ln for ln in d.lines[mark:] if "Action pause" in ln and " succeeded" in ln]
-    h.check(len(succeeded) == 4, f"{len(succeeded)} pauses succeeded, expected 4")
+    lines = d.lines[mark:]
+    opened = [ln for ln in lines if " opened for domain 'vm" in ln]
+    h.check(len(opened) == 50, f"{len(opened)} incidents opened, expected 50")
+    incident_ids = [re.search(r"\(incident (i-[0-9a-f]+)\)", ln).group(1) for ln in decisions()]
+    h.check(len(set(incident_ids)) == 50, "an incident got two decisions, or none")
+    started = [ln for ln in decisions() if "Action pause" in ln and " started" in ln]
+    h.check(len(started) == 4, f"{len(started)} pauses started, the limit is 4")
+    running = set()
+    for ln in lines:
+        m = re.match(r"kvm-mced: Action pause for domain '(vm\d)' \(incident i-[0-9a-f]+\) "
+                     r"(started|succeeded|failed)", ln)
+        if not m:
+            continue
+        if m.group(2) == "started":
+            h.check(m.group(1) not in running, f"two actions at once on {m.group(1)}")
+            running.add(m.group(1))
+        else:
+            running.discard(m.group(1))
+    notifies = [ln for ln in decisions() if "Action notify" in ln]
+    h.check(all("max-actions-per-hour (4) reached" in ln for ln in notifies),
+            "a notify without the hourly guard's reason")
+    skipped = [ln for ln in decisions() if " skipped" in ln]
+    h.check(all("another action is still running" in ln for ln in skipped),
+            f"a skip for another reason: {skipped}")
+    h.check(len(notifies) + len(skipped) == 46,
+            f"{len(notifies)} notify + {len(skipped)} skipped, expected 46 in all")
+    h.check(n_succeeded() == 4, f"{n_succeeded()} pauses succeeded, expected 4")
 
 
 @case("host-degraded")

@@ -47,6 +47,7 @@ typedef struct {
     gboolean dry_run;
     gboolean is_fallback;
     char *dump_path;
+    char *then, *then_fallback; /* after a dump: the ladder's own step */
 } Running;
 
 static const ActionInfo *
@@ -81,6 +82,8 @@ running_free(Running *r)
     g_free(r->fallback);
     g_free(r->reason);
     g_free(r->dump_path);
+    g_free(r->then);
+    g_free(r->then_fallback);
     g_free(r);
 }
 
@@ -159,7 +162,8 @@ report(McedActions *a, const McedActionRequest *req, McedActionResult result, in
         a->func(req, result, detail, a->user_data);
 }
 
-static McedActionResult start(McedActions *a, const McedActionRequest *req, gboolean is_fallback);
+static McedActionResult start(McedActions *a, const McedActionRequest *req, gboolean is_fallback,
+                              const char *then, const char *then_fallback);
 
 static void
 on_op_done(const McedDomainOpRequest *op, const GError *error, const char *detail,
@@ -183,9 +187,18 @@ on_op_done(const McedDomainOpRequest *op, const GError *error, const char *detai
            error == NULL ? LOG_NOTICE : LOG_ERR,
            error == NULL ? MCED_MSGID_ACTION_SUCCEEDED : MCED_MSGID_ACTION_FAILED, detail);
 
-    /* The domain is free again; a failure runs the fallback, once. */
+    /* The domain is free again; a dump continues with the ladder's step
+     * whatever its result, and any other failure runs the fallback, once. */
     g_hash_table_steal(a->busy, r->uuid);
-    if (error != NULL && !r->is_fallback && r->fallback != NULL
+    if (r->then != NULL) {
+        g_autofree char *why = g_strdup_printf("%s; after the memory dump", r->reason);
+        McedActionRequest next = req;
+
+        next.action = r->then;
+        next.fallback = r->then_fallback;
+        next.reason = why;
+        (void)start(a, &next, FALSE, NULL, NULL);
+    } else if (error != NULL && !r->is_fallback && r->fallback != NULL
         && strcmp(r->fallback, r->action) != 0) {
         g_autofree char *why = g_strdup_printf("fallback: %s failed (%s)", r->action,
                                                detail != NULL ? detail : "no detail");
@@ -194,13 +207,16 @@ on_op_done(const McedDomainOpRequest *op, const GError *error, const char *detai
         fb.action = r->fallback;
         fb.fallback = NULL;
         fb.reason = why;
-        (void)start(a, &fb, TRUE);
+        (void)start(a, &fb, TRUE, NULL, NULL);
     }
     running_free(r);
 }
 
+/* Starts @req. With @then, @req is a dump and @then (with @then_fallback)
+ * runs when it ends. */
 static McedActionResult
-start(McedActions *a, const McedActionRequest *req, gboolean is_fallback)
+start(McedActions *a, const McedActionRequest *req, gboolean is_fallback, const char *then,
+      const char *then_fallback)
 {
     const ActionInfo *info = lookup(req->action);
     g_autoptr(GError) error = NULL;
@@ -222,6 +238,13 @@ start(McedActions *a, const McedActionRequest *req, gboolean is_fallback)
     if (req->dry_run) {
         report(a, req, MCED_ACTION_RESULT_DRY_RUN, LOG_NOTICE, MCED_MSGID_ACTION_DRY_RUN,
                req->reason);
+        if (then != NULL) {
+            McedActionRequest next = *req;
+
+            next.action = then;
+            next.fallback = then_fallback;
+            (void)start(a, &next, FALSE, NULL, NULL);
+        }
         return MCED_ACTION_RESULT_DRY_RUN;
     }
     if (req->uuid == NULL) {
@@ -244,6 +267,8 @@ start(McedActions *a, const McedActionRequest *req, gboolean is_fallback)
     r->fallback = g_strdup(req->fallback);
     r->reason = g_strdup(req->reason);
     r->is_fallback = is_fallback;
+    r->then = g_strdup(then);
+    r->then_fallback = g_strdup(then_fallback);
     op.op = (McedDomainOp)info->op;
     op.uuid = r->uuid;
     op.timeout_us = op.op == MCED_DOMAIN_OP_MIGRATE ? a->settings.migrate_timeout_us
@@ -283,7 +308,19 @@ McedActionResult
 mced_actions_request(McedActions *a, const McedActionRequest *req)
 {
     g_return_val_if_fail(a != NULL && req != NULL, MCED_ACTION_RESULT_SKIPPED);
-    return start(a, req, FALSE);
+    if (req->dump_first && lookup(req->action) != NULL && strcmp(req->action, "dump") != 0
+        && strcmp(req->action, "ignore") != 0) {
+        McedActionRequest dump = *req;
+
+        McedActionResult r;
+
+        dump.action = "dump";
+        dump.fallback = NULL;
+        r = start(a, &dump, FALSE, req->action, req->fallback);
+        /* Not even started: the ladder's step still gets its chance. */
+        return r == MCED_ACTION_RESULT_SKIPPED ? start(a, req, FALSE, NULL, NULL) : r;
+    }
+    return start(a, req, FALSE, NULL, NULL);
 }
 
 guint

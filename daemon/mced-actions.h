@@ -37,6 +37,9 @@ typedef struct {
     const char *fallback;  /* or NULL */
     const char *reason;    /* why the policy chose it, for the log */
     gboolean dry_run;
+    gboolean dump_first;   /* a reached 'dump' step below @action: dump the
+                            * memory, then run @action whatever the dump's
+                            * result (the ladder continues) */
 } McedActionRequest;
 
 typedef enum {

@@ -839,6 +839,7 @@ apply_policy(McedDaemon *d, McedIncidentEvent event, const McedIncident *inc)
                                                           : NULL,
         .reason = reason->str,
         .dry_run = dec->dry_run,
+        .dump_first = dec->dump_first,
     };
     if (d->actions != NULL
         && mced_actions_request(d->actions, &req) == MCED_ACTION_RESULT_STARTED)

@@ -734,8 +734,14 @@ op_thread(GTask *task, gpointer source, gpointer task_data, GCancellable *cancel
         r = virDomainInjectNMI(dom, 0);
         break;
     case MCED_DOMAIN_OP_DUMP:
+        /* A guest-memory (ELF) dump; drivers without memory-only dumps
+         * (libxl, test) refuse the flag, and get their own format. The
+         * domain keeps running afterwards either way. */
         r = virDomainCoreDumpWithFormat(dom, job->dump_path, VIR_DOMAIN_CORE_DUMP_FORMAT_RAW,
                                         VIR_DUMP_MEMORY_ONLY);
+        if (r < 0 && virGetLastErrorCode() == VIR_ERR_INVALID_ARG)
+            r = virDomainCoreDumpWithFormat(dom, job->dump_path,
+                                            VIR_DOMAIN_CORE_DUMP_FORMAT_RAW, 0);
         if (r == 0)
             job->detail = g_strdup_printf("memory dumped to %s", job->dump_path);
         break;

@@ -265,6 +265,9 @@ static char *
 check_ladder(const McedLadder *l)
 {
     for (guint j = 0; j < l->n_steps; j++) {
+        /* A reached dump runs even below the chosen step. */
+        if (l->steps[j].action == MCED_ACTION_DUMP)
+            continue;
         for (guint k = j + 1; k < l->n_steps; k++) {
             if (step_implied_by(&l->steps[k], &l->steps[j])) {
                 g_autofree char *sj = step_to_string(&l->steps[j]);
@@ -1176,7 +1179,15 @@ count_text(guint n, McedIncidentClass c, gint64 period_us)
                            n == 1 ? "" : "s", period);
 }
 
-/* Picks the last reached step of @l; fills action, step and reason. */
+static gboolean
+step_reached(const McedLadderStep *s, const McedPolicyInput *in)
+{
+    return s->n == 0
+           || mced_policy_count_in_window(in->times, in->now_us, s->period_us) >= s->n;
+}
+
+/* Picks the last reached step of @l; fills action, step and reason. A
+ * reached 'dump' below it does not end the climb: it runs first. */
 static void
 choose_step(McedDecision *d, const McedLadder *l, const McedPolicyInput *in)
 {
@@ -1194,6 +1205,9 @@ choose_step(McedDecision *d, const McedLadder *l, const McedPolicyInput *in)
         }
         d->planned = s->action;
         d->step = step_to_string(s);
+        for (guint j = 0; j + 1 < i; j++)
+            if (l->steps[j].action == MCED_ACTION_DUMP && step_reached(&l->steps[j], in))
+                d->dump_first = TRUE;
         if (s->n > 0) {
             g_autofree char *counted = count_text(n, in->klass, s->period_us);
             d->reason = g_strdup_printf("%s reached '%s'", counted, d->step);
@@ -1258,10 +1272,13 @@ mced_policy_decide(const McedPolicy *p, const McedPolicyInput *in)
     l = select_ladder(p, in, &d->source);
     choose_step(d, l, in);
     d->action = d->planned;
-    guard = blocking_guard(p, in, d->planned);
+    guard = blocking_guard(p, in, d->dump_first ? MCED_ACTION_DUMP : d->planned);
+    if (guard == NULL && d->dump_first)
+        guard = blocking_guard(p, in, d->planned);
     if (guard != NULL) {
         g_ptr_array_add(d->guards, guard);
         d->action = MCED_ACTION_NOTIFY;
+        d->dump_first = FALSE;
     }
     if (mced_action_changes_vm(d->action))
         d->fallback = p->fallback[in->klass] != d->action ? p->fallback[in->klass]
@@ -1381,7 +1398,8 @@ explain_class(GString *out, const McedPolicy *p, const McedPolicyInput *in)
                                    period);
         }
     }
-    g_string_append_printf(out, "  now: %s (%s)", mced_action_to_string(d->action), d->reason);
+    g_string_append_printf(out, "  now: %s%s (%s)", d->dump_first ? "dump, then " : "",
+                           mced_action_to_string(d->action), d->reason);
     if (d->dry_run)
         g_string_append(out, ", dry run");
     g_string_append_c(out, '\n');

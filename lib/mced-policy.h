@@ -209,6 +209,8 @@ typedef struct {
     McedActionKind planned;  /* the ladder's choice, before the guards */
     McedActionKind fallback; /* when @action fails; _MCED_ACTION_INVALID: none */
     gboolean dry_run;
+    gboolean dump_first;     /* a 'dump' step below the chosen one is reached:
+                              * dump the memory, then do @action */
     char *source;            /* "override", "rule NAME", "policy.guest", "built-in" */
     char *step;              /* "migrate after 3/24h", NULL when no step was reached */
     char *reason;            /* "3 guest incidents in 24h reached 'migrate after 3/24h'" */

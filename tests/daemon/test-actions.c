@@ -6,6 +6,7 @@
  */
 #include "config.h"
 
+#include <glib/gstdio.h>
 #include <libvirt/libvirt.h>
 #include <string.h>
 
@@ -208,6 +209,60 @@ test_migrate_fails_then_fallback(Fixture *f, gconstpointer data)
     g_assert_cmpint(domain_state(f), ==, VIR_DOMAIN_RUNNING);
 }
 
+/* A reached 'dump' step below the chosen one: the memory is dumped into
+ * the dump directory, then the ladder's own step (pause) runs. */
+static void
+test_dump_then_continue(Fixture *f, gconstpointer data)
+{
+    g_autofree char *dir = g_dir_make_tmp("mced-dump-XXXXXX", NULL);
+    McedActionSettings s = { .dump_directory = dir,
+                             .migrate_timeout_us = 5 * G_USEC_PER_SEC,
+                             .action_timeout_us = 5 * G_USEC_PER_SEC };
+    McedActionRequest req = request("pause");
+    g_autoptr(GDir) d = NULL;
+    const char *entry;
+    guint n_dumps = 0;
+
+    g_assert_nonnull(dir);
+    mced_actions_set_settings(f->a, &s);
+    req.dump_first = TRUE;
+    g_assert_cmpint(mced_actions_request(f->a, &req), ==, MCED_ACTION_RESULT_STARTED);
+    iterate_until_results(f, 4);
+    g_assert_cmpstr(f->results->pdata[0], ==, "dump started");
+    g_assert_cmpstr(f->results->pdata[1], ==, "dump succeeded");
+    g_assert_cmpstr(f->results->pdata[2], ==, "pause started");
+    g_assert_cmpstr(f->results->pdata[3], ==, "pause succeeded");
+    g_assert_cmpint(domain_state(f), ==, VIR_DOMAIN_PAUSED);
+    d = g_dir_open(dir, 0, NULL);
+    g_assert_nonnull(d);
+    while ((entry = g_dir_read_name(d)) != NULL) {
+        g_autofree char *path = g_build_filename(dir, entry, NULL);
+
+        g_assert_true(g_str_has_prefix(entry, TEST_UUID "-"));
+        g_assert_true(g_str_has_suffix(entry, ".dump"));
+        n_dumps++;
+        g_assert_cmpint(g_unlink(path), ==, 0);
+    }
+    g_assert_cmpuint(n_dumps, ==, 1);
+    g_assert_cmpint(g_rmdir(dir), ==, 0);
+    g_assert_cmpuint(mced_actions_in_last_hour(f->a, g_get_real_time()), ==, 2);
+}
+
+/* Dry-run logs both steps and changes nothing. */
+static void
+test_dump_then_continue_dry_run(Fixture *f, gconstpointer data)
+{
+    McedActionRequest req = request("restart");
+
+    req.dump_first = TRUE;
+    req.dry_run = TRUE;
+    g_assert_cmpint(mced_actions_request(f->a, &req), ==, MCED_ACTION_RESULT_DRY_RUN);
+    g_assert_cmpuint(f->results->len, ==, 2);
+    g_assert_cmpstr(f->results->pdata[0], ==, "dump dry-run");
+    g_assert_cmpstr(f->results->pdata[1], ==, "restart dry-run");
+    g_assert_cmpint(domain_state(f), ==, VIR_DOMAIN_RUNNING);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -217,6 +272,8 @@ main(int argc, char **argv)
     ADD("/actions/dry-run", test_dry_run);
     ADD("/actions/pause-and-busy", test_pause_and_busy);
     ADD("/actions/migrate-fallback", test_migrate_fails_then_fallback);
+    ADD("/actions/dump-then-continue", test_dump_then_continue);
+    ADD("/actions/dump-then-continue-dry-run", test_dump_then_continue_dry_run);
 #undef ADD
     return g_test_run();
 }

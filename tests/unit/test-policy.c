@@ -791,6 +791,41 @@ test_guards(Fixture *f, gconstpointer data)
                     "max-concurrent-migrations (1) reached: notify instead of migrate");
 }
 
+/* A reached 'dump' does not end the climb: it runs before the chosen step;
+ * it is itself a step only while nothing above it is reached. */
+static void
+test_dump_then_continue(Fixture *f, gconstpointer data)
+{
+    g_autoptr(McedPolicy) p = load_ok(f, "[policy]\ncooldown = 0\nmax-actions-per-hour = 10\n"
+                                         "[policy.guest]\n"
+                                         "ladder = log; dump after 2/1h; restart after 2/1h\n");
+    static const gint64 one[] = { 0 };
+    static const gint64 two[] = { HOUR / 2, 0 };
+    g_autoptr(GArray) t1 = times_new(one, G_N_ELEMENTS(one));
+    g_autoptr(GArray) t2 = times_new(two, G_N_ELEMENTS(two));
+    g_autoptr(McedDecision) d = NULL;
+    McedPolicyInput in = { .name = "vm", .klass = MCED_CLASS_GUEST, .now_us = NOW };
+
+    d = decide(p, "vm", NULL, MCED_CLASS_GUEST, t1);
+    g_assert_cmpint(d->action, ==, MCED_ACTION_LOG);
+    g_assert_false(d->dump_first);
+    g_clear_pointer(&d, mced_decision_free);
+
+    d = decide(p, "vm", NULL, MCED_CLASS_GUEST, t2);
+    g_assert_cmpint(d->action, ==, MCED_ACTION_RESTART);
+    g_assert_true(d->dump_first);
+    g_clear_pointer(&d, mced_decision_free);
+
+    /* a guard that blocks the step blocks the dump with it */
+    in.times = t2;
+    in.actions_last_hour = p->max_actions_per_hour;
+    d = mced_policy_decide(p, &in);
+    g_assert_cmpint(d->action, ==, MCED_ACTION_NOTIFY);
+    g_assert_false(d->dump_first);
+    g_assert_cmpstr(d->guards->pdata[0], ==,
+                    "max-actions-per-hour (10) reached: notify instead of dump");
+}
+
 static void
 test_migrate_without_peers(void)
 {
@@ -1055,6 +1090,8 @@ main(int argc, char **argv)
     g_test_add_func("/policy/override-invalid", test_override_invalid);
     g_test_add("/policy/guards", Fixture, NULL, fixture_setup, test_guards, fixture_teardown);
     g_test_add_func("/policy/migrate-without-peers", test_migrate_without_peers);
+    g_test_add("/policy/dump-then-continue", Fixture, NULL, fixture_setup,
+               test_dump_then_continue, fixture_teardown);
     g_test_add("/policy/dry-run", Fixture, NULL, fixture_setup, test_dry_run, fixture_teardown);
     g_test_add("/policy/host-degraded", Fixture, NULL, fixture_setup, test_host_degraded,
                fixture_teardown);

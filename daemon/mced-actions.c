@@ -311,7 +311,6 @@ mced_actions_request(McedActions *a, const McedActionRequest *req)
     if (req->dump_first && lookup(req->action) != NULL && strcmp(req->action, "dump") != 0
         && strcmp(req->action, "ignore") != 0) {
         McedActionRequest dump = *req;
-
         McedActionResult r;
 
         dump.action = "dump";
@@ -345,4 +344,17 @@ gboolean
 mced_actions_busy(const McedActions *a, const char *uuid)
 {
     return uuid != NULL && g_hash_table_contains(a->busy, uuid);
+}
+
+gboolean
+mced_actions_incident_busy(const McedActions *a, const char *incident_id)
+{
+    GHashTableIter iter;
+    gpointer value;
+
+    g_hash_table_iter_init(&iter, a->busy);
+    while (g_hash_table_iter_next(&iter, NULL, &value))
+        if (g_strcmp0(((const Running *)value)->incident_id, incident_id) == 0)
+            return TRUE;
+    return FALSE;
 }

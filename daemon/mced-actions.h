@@ -75,5 +75,7 @@ McedActionResult mced_actions_request(McedActions *a, const McedActionRequest *r
 guint mced_actions_migrations_in_flight(const McedActions *a);
 guint mced_actions_in_last_hour(McedActions *a, gint64 now_us);
 gboolean mced_actions_busy(const McedActions *a, const char *uuid);
+/* Whether an action for incident @incident_id is running. */
+gboolean mced_actions_incident_busy(const McedActions *a, const char *incident_id);
 
 G_END_DECLS

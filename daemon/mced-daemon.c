@@ -81,6 +81,8 @@ struct McedDaemon {
     gboolean storage_degraded;
     gboolean source_degraded;
     GQueue unwritten;         /* McedIncident* closed, not yet in the history */
+    GHashTable *awaiting;     /* id -> McedIncident*: closed, its action still
+                               * running; to the history when it ends */
     guint64 history_dropped;
 };
 
@@ -112,6 +114,57 @@ held_free(Held *h)
 /* ---- incidents ------------------------------------------------------- */
 
 static void
+queue_history(McedDaemon *d, McedIncident *inc)
+{
+    if (g_queue_get_length(&d->unwritten) >= MAX_UNWRITTEN_HISTORY) {
+        mced_incident_unref(g_queue_pop_head(&d->unwritten));
+        d->history_dropped++;
+    }
+    g_queue_push_tail(&d->unwritten, mced_incident_ref(inc));
+}
+
+/* Incidents whose actions have ended (all of them with @all) go on to the
+ * history. */
+static void
+release_awaiting(McedDaemon *d, gboolean all)
+{
+    GHashTableIter iter;
+    gpointer value;
+
+    g_hash_table_iter_init(&iter, d->awaiting);
+    while (g_hash_table_iter_next(&iter, NULL, &value)) {
+        McedIncident *inc = value;
+
+        if (!all && d->actions != NULL && mced_actions_incident_busy(d->actions, inc->id))
+            continue;
+        queue_history(d, inc);
+        g_hash_table_iter_remove(&iter);
+    }
+}
+
+/* The incident @id, open, awaiting its action or not yet written; or NULL. */
+static McedIncident *
+find_incident(McedDaemon *d, const char *id)
+{
+    g_autoptr(GPtrArray) open = NULL;
+    McedIncident *inc;
+
+    if (id == NULL)
+        return NULL;
+    inc = g_hash_table_lookup(d->awaiting, id);
+    if (inc != NULL)
+        return inc;
+    open = mced_correlator_get_open(d->correlator);
+    for (guint i = 0; i < open->len; i++)
+        if (strcmp(((McedIncident *)open->pdata[i])->id, id) == 0)
+            return open->pdata[i];
+    for (GList *l = d->unwritten.tail; l != NULL; l = l->prev)
+        if (strcmp(((McedIncident *)l->data)->id, id) == 0)
+            return l->data;
+    return NULL;
+}
+
+static void
 on_incident(McedIncidentEvent event, McedIncident *inc, gpointer user_data)
 {
     McedDaemon *d = user_data;
@@ -131,11 +184,11 @@ on_incident(McedIncidentEvent event, McedIncident *inc, gpointer user_data)
         break;
     case MCED_INCIDENT_EVENT_CLOSED:
         mced_state_count_incident(d->state, inc);
-        if (g_queue_get_length(&d->unwritten) >= MAX_UNWRITTEN_HISTORY) {
-            mced_incident_unref(g_queue_pop_head(&d->unwritten));
-            d->history_dropped++;
-        }
-        g_queue_push_tail(&d->unwritten, mced_incident_ref(inc));
+        /* The history holds what was done too: wait for the action. */
+        if (d->actions != NULL && mced_actions_incident_busy(d->actions, inc->id))
+            g_hash_table_replace(d->awaiting, inc->id, mced_incident_ref(inc));
+        else
+            queue_history(d, inc);
         break;
     }
     d->dirty = TRUE;
@@ -230,6 +283,7 @@ try_save(McedDaemon *d, gboolean final)
     if (!final && !mced_replay_quiescent(d->replay))
         return FALSE;
 
+    release_awaiting(d, final);
     refresh_state_snapshot(d);
     if (!write_history(d, &error) || !mced_store_save(d->store, d->state, &error)) {
         if (!d->storage_degraded)
@@ -711,7 +765,14 @@ on_action_result(const McedActionRequest *req, McedActionResult result, const ch
                  gpointer user_data)
 {
     McedDaemon *d = user_data;
+    McedIncident *inc = find_incident(d, req->incident_id);
 
+    if (inc != NULL)
+        mced_incident_add_action(inc, req->action,
+                                 result_names[result] != NULL ? result_names[result]
+                                 : result == MCED_ACTION_RESULT_SKIPPED ? "skipped"
+                                                                        : "done",
+                                 detail, g_get_real_time());
     /* What is in flight survives a restart, to be checked afterwards. */
     if (result == MCED_ACTION_RESULT_STARTED) {
         mced_state_action_started(d->state, req->incident_id, req->domain, req->uuid,
@@ -1066,6 +1127,8 @@ mced_daemon_new(const McedDaemonOptions *opts, GError **error)
 
     d->opts = *opts;
     g_queue_init(&d->unwritten);
+    d->awaiting = g_hash_table_new_full(g_str_hash, g_str_equal, NULL,
+                                        (GDestroyNotify)mced_incident_unref);
     g_queue_init(&d->held);
     g_queue_init(&d->evacuation);
     d->paths = mced_paths_new_from_environment();
@@ -1154,6 +1217,7 @@ mced_daemon_free(McedDaemon *d)
     mced_config_free(d->config);
     mced_paths_free(d->paths);
     g_queue_clear_full(&d->unwritten, (GDestroyNotify)mced_incident_unref);
+    g_clear_pointer(&d->awaiting, g_hash_table_unref);
     g_clear_pointer(&d->loop, g_main_loop_unref);
     g_clear_error(&d->fatal);
     g_free(d->config_file);

@@ -220,6 +220,35 @@ incident_clear(McedIncident *inc)
     g_clear_pointer(&inc->vcpus, g_array_unref);
     g_clear_pointer(&inc->addresses, g_array_unref);
     g_clear_pointer(&inc->observations, g_ptr_array_unref);
+    g_clear_pointer(&inc->actions, g_ptr_array_unref);
+}
+
+static void
+incident_action_free(McedIncidentAction *a)
+{
+    g_free(a->action);
+    g_free(a->result);
+    g_free(a->detail);
+    g_free(a);
+}
+
+void
+mced_incident_add_action(McedIncident *inc, const char *action, const char *result,
+                         const char *detail, gint64 time_us)
+{
+    McedIncidentAction *a;
+
+    g_return_if_fail(inc != NULL && action != NULL && result != NULL);
+    if (inc->actions == NULL)
+        inc->actions = g_ptr_array_new_with_free_func((GDestroyNotify)incident_action_free);
+    if (inc->actions->len >= MCED_INCIDENT_MAX_ACTIONS)
+        return;
+    a = g_new0(McedIncidentAction, 1);
+    a->action = g_strdup(action);
+    a->result = g_strdup(result);
+    a->detail = g_strdup(detail);
+    a->time_us = time_us;
+    g_ptr_array_add(inc->actions, a);
 }
 
 void

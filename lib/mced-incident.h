@@ -58,6 +58,16 @@ typedef enum {
     _MCED_INCIDENT_STATE_MAX,
 } McedIncidentState;
 
+/* What was done about an incident: one entry per action result. */
+typedef struct {
+    char *action;             /* from the policy's vocabulary */
+    char *result;             /* "started", "succeeded", "failed", "skipped", "dry-run", "done" */
+    char *detail;             /* may be NULL */
+    gint64 time_us;           /* wall clock */
+} McedIncidentAction;
+
+#define MCED_INCIDENT_MAX_ACTIONS 16 /* per incident; later ones are dropped */
+
 typedef struct {
     char *id;                 /* stable: derived from the first observation's cursor */
     McedVmRef *vm;            /* NULL for a host incident */
@@ -76,11 +86,16 @@ typedef struct {
     guint n_observations;     /* all observations, kept or not */
     gboolean synthetic;       /* a drill: marked as such in every output */
     char *merged_into;        /* host incident absorbed by this domain incident's id */
+    GPtrArray *actions;       /* McedIncidentAction*, oldest first; NULL: none yet */
 } McedIncident;
 
 McedIncident *mced_incident_ref(McedIncident *inc);
 void mced_incident_unref(McedIncident *inc);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(McedIncident, mced_incident_unref)
+
+/* Record an action result on @inc (at most MCED_INCIDENT_MAX_ACTIONS). */
+void mced_incident_add_action(McedIncident *inc, const char *action, const char *result,
+                              const char *detail, gint64 time_us);
 
 /* Incident id for an observation cursor: "i-" and 16 hex digits of its
  * SHA-256. The same input always yields the same id. */

@@ -535,6 +535,21 @@ mced_incident_to_json(const McedIncident *inc, gboolean with_observations)
     json_object_object_add(obj, "kinds", kinds);
     json_object_object_add(obj, "n_observations", json_object_new_int64(inc->n_observations));
     json_object_object_add(obj, "synthetic", json_object_new_boolean(inc->synthetic));
+    if (inc->actions != NULL && inc->actions->len > 0) {
+        json_object *arr = json_object_new_array();
+
+        for (guint i = 0; i < inc->actions->len; i++) {
+            const McedIncidentAction *a = inc->actions->pdata[i];
+            json_object *o = json_object_new_object();
+
+            json_object_object_add(o, "action", mced_json_string_new(a->action));
+            json_object_object_add(o, "result", mced_json_string_new(a->result));
+            json_object_object_add(o, "detail", mced_json_string_new(a->detail));
+            json_object_object_add(o, "time_us", json_object_new_int64(a->time_us));
+            json_object_array_add(arr, o);
+        }
+        json_object_object_add(obj, "actions", arr);
+    }
 
     if (with_observations) {
         json_object *arr = json_object_new_array();

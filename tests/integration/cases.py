@@ -338,6 +338,7 @@ def case_action_limits(sc, kvm_mced):
     h.write_config(env.config, window="200ms",
                    extra="[libvirt]\nenabled = yes\n"
                          "[policy]\nmax-actions-per-hour = 4\ncooldown = 0\n"
+                         "host-degraded-after = 100/1h\n"
                          "[policy.guest]\nladder = pause\n")
     d = env.daemon(extra_args=["--libvirt-uri", f"test://{node}", "--qemu-log-directory", logs])
     d.wait_started()
@@ -391,6 +392,19 @@ def case_action_limits(sc, kvm_mced):
     h.check(len(notifies) + len(skipped) == 46,
             f"{len(notifies)} notify + {len(skipped)} skipped, expected 46 in all")
     h.check(n_succeeded() == 4, f"{n_succeeded()} pauses succeeded, expected 4")
+    # the history records what was done about each incident, to the end
+    hist = {o["id"]: o for o in h.history_objects(env.sdir)}
+    h.check(sorted(hist) == sorted(incident_ids), "the history lacks incidents that were decided")
+    for ln in started:
+        iid = re.search(r"\(incident (i-[0-9a-f]+)\)", ln).group(1)
+        done = [(a["action"], a["result"]) for a in hist[iid].get("actions", [])]
+        h.check(done == [("pause", "started"), ("pause", "succeeded")],
+                f"history of {iid}: {done}")
+    for ln in notifies + skipped:
+        iid = re.search(r"\(incident (i-[0-9a-f]+)\)", ln).group(1)
+        done = [(a["action"], a["result"]) for a in hist[iid].get("actions", [])]
+        h.check(done in ([("notify", "done")], [("pause", "skipped")]),
+                f"history of {iid}: {done}")
 
 
 @case("host-degraded")

@@ -15,6 +15,7 @@ QEMU log, libvirtd dying) is the real thing.
 """
 
 import os
+import re
 import signal
 import sys
 import time
@@ -221,6 +222,18 @@ def t_override(sc, kvm_mced):
     h.check(g.qemu_pid() != qemu, "the override's restart did not happen")
 
 
+def history_actions(w, incident_id, n):
+    """The (action, result) pairs the history holds for an incident, once
+    it has been written with at least @n of them (after an action ends)."""
+    def get():
+        for o in h.history_objects(w.sdir):
+            if o["id"] == incident_id and len(o.get("actions", [])) >= n:
+                return [(a["action"], a["result"]) for a in o["actions"]]
+        return None
+    h.poll_until(lambda: get() is not None, 30, f"incident {incident_id} in the history")
+    return get()
+
+
 def migrate_world(sc, kvm_mced, peers, extra="", timeout="60s"):
     src = lvd.PrivateLibvirtd(sc.path, "src", migration_ports=(49152, 49215))
     sc.add_cleanup(src.stop)
@@ -228,7 +241,8 @@ def migrate_world(sc, kvm_mced, peers, extra="", timeout="60s"):
     policy = (f"[policy]\nmigrate-peers = {peers}\nmigrate-uri = tcp://127.0.0.1\n"
               f"migrate-listen-address = 127.0.0.1\nmigrate-timeout = {timeout}\n"
               "[policy.guest]\nladder = migrate\nfallback = restart\n" + extra)
-    return World(sc, kvm_mced, policy=policy, lv=src)
+    # a short window: the incident closes while the action still runs
+    return World(sc, kvm_mced, window="1s", policy=policy, lv=src)
 
 
 @case("daemon-migrate")
@@ -250,6 +264,9 @@ def t_migrate(sc, kvm_mced):
             "no migration progress was logged")
     h.check("movevm" not in w.lv.virsh("list", "--all", "--name").stdout,
             "still defined on the source after the migration")
+    inc_id = re.search(r"\(incident (i-[0-9a-f]+)\)", line).group(1)
+    done = history_actions(w, inc_id, 2)
+    h.check(done == [("migrate", "started"), ("migrate", "succeeded")], f"history: {done}")
 
 
 @case("daemon-migrate-fallback")
@@ -262,10 +279,14 @@ def t_migrate_fallback(sc, kvm_mced):
     mark = w.d.mark()
     w.live.kernel(h.ppc64_guest_ue(8, g.vcpu_thread_ids()[0], 0))
     action_line(w, "migrate", "failed", mark, timeout=90)
-    action_line(w, "restart", "succeeded", mark, timeout=60)
+    line = action_line(w, "restart", "succeeded", mark, timeout=60)
     g.wait_boot(timeout=10)
     h.check(g.domstate()[0] == "running", f"after the fallback: {g.domstate()}")
     h.check(g.qemu_pid() != qemu, "the fallback restart did not restart the guest")
+    inc_id = re.search(r"\(incident (i-[0-9a-f]+)\)", line).group(1)
+    done = history_actions(w, inc_id, 4)
+    h.check(done == [("migrate", "started"), ("migrate", "failed"), ("restart", "started"),
+                     ("restart", "succeeded")], f"history: {done}")
 
 
 @case("daemon-reconcile")

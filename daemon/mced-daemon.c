@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <systemd/sd-daemon.h>
 
 #include "mced-config.h"
 #include "mced-daemon.h"
@@ -72,6 +73,8 @@ struct McedDaemon {
     GMainLoop *loop;
     GError *fatal;            /* set to stop the loop with an error */
     guint sigterm, sigint, sighup;
+    guint watchdog_timer;
+    gboolean ready;           /* READY=1 sent to the service manager */
     guint live_timer;         /* assembler / correlator deadlines, once caught up */
     guint save_timer;
 
@@ -360,6 +363,54 @@ arm_live_timer(McedDaemon *d)
     d->live_timer = g_timeout_add((guint)((wait_us + 999) / 1000), on_live_timer, d);
 }
 
+/* ---- service manager -------------------------------------------------- */
+
+static const char *
+source_description(McedDaemon *d)
+{
+    if (d->journal != NULL)
+        return mced_journal_source_describe(d->journal);
+    if (d->kmsg != NULL)
+        return mced_kmsg_source_describe(d->kmsg);
+    return "no source";
+}
+
+/* STATUS= for systemctl status; a no-op outside a notify service. */
+static void
+notify_status(McedDaemon *d, const char *prefix)
+{
+    g_autoptr(GPtrArray) open = mced_correlator_get_open(d->correlator);
+
+    (void)sd_notifyf(0, "%sSTATUS=%s %s; %u incident%s open%s", prefix != NULL ? prefix : "",
+                     d->source_degraded ? "Degraded: cannot read" : "Following",
+                     source_description(d), open->len, open->len == 1 ? "" : "s",
+                     d->libvirt != NULL && !mced_libvirt_is_connected(d->libvirt)
+                         ? "; libvirt is away"
+                         : "");
+}
+
+static gboolean
+on_watchdog(gpointer user_data)
+{
+    (void)sd_notify(0, "WATCHDOG=1");
+    return G_SOURCE_CONTINUE;
+}
+
+/* READY=1 once the source has caught up with what was already there: from
+ * then on machine checks are seen as they happen. */
+static void
+notify_ready(McedDaemon *d)
+{
+    guint64 usec = 0;
+
+    if (d->ready)
+        return;
+    d->ready = TRUE;
+    notify_status(d, "READY=1\n");
+    if (sd_watchdog_enabled(0, &usec) > 0 && usec > 0)
+        d->watchdog_timer = g_timeout_add(MAX(usec / 2000, 1), on_watchdog, d);
+}
+
 /* A source that fails is reported once, and again once it reads. */
 static void
 note_source_state(McedDaemon *d, const char *source, const GError *error)
@@ -370,10 +421,12 @@ note_source_state(McedDaemon *d, const char *source, const GError *error)
                        "Source %s is degraded: %s; machine checks it reports may be missed until "
                        "it recovers",
                        source, error->message);
+        notify_status(d, NULL);
     } else if (error == NULL && d->source_degraded) {
         d->source_degraded = FALSE;
         mced_log_event(d->log, LOG_NOTICE, MCED_MSGID_SOURCE_RECOVERED,
                        "Source %s recovered", source);
+        notify_status(d, NULL);
     }
 }
 
@@ -381,8 +434,10 @@ static void
 on_batch(McedDaemon *d, gboolean caught_up)
 {
     d->caught_up = caught_up;
-    if (caught_up)
+    if (caught_up) {
         arm_live_timer(d);
+        notify_ready(d);
+    }
     if (d->dirty)
         schedule_save(d);
 }
@@ -1065,12 +1120,17 @@ on_sighup(gpointer user_data)
 {
     McedDaemon *d = user_data;
     g_autoptr(GError) error = NULL;
-    g_autoptr(McedConfig) cfg = mced_config_load(d->config_file, &error);
-    g_autoptr(McedPolicy) policy = cfg != NULL ? load_policy(cfg, &error) : NULL;
+    g_autoptr(McedConfig) cfg = NULL;
+    g_autoptr(McedPolicy) policy = NULL;
 
+    (void)sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%" G_GINT64_FORMAT "\nSTATUS=Reloading %s",
+                     g_get_monotonic_time(), d->config_file);
+    cfg = mced_config_load(d->config_file, &error);
+    policy = cfg != NULL ? load_policy(cfg, &error) : NULL;
     if (cfg == NULL || policy == NULL) {
         mced_log_event(d->log, LOG_ERR, NULL,
                        "Reload failed, keeping the running configuration: %s", error->message);
+        notify_status(d, "READY=1\n");
         return G_SOURCE_CONTINUE;
     }
     mced_config_free(d->config);
@@ -1080,6 +1140,7 @@ on_sighup(gpointer user_data)
     apply_settings(d);
     mced_correlator_set_window(d->correlator, d->config->correlation_window_us);
     mced_log_event(d->log, LOG_INFO, NULL, "Configuration reloaded from %s", d->config_file);
+    notify_status(d, "READY=1\n");
     return G_SOURCE_CONTINUE;
 }
 
@@ -1188,6 +1249,8 @@ mced_daemon_free(McedDaemon *d)
         g_source_remove(d->sigint);
     if (d->sighup != 0)
         g_source_remove(d->sighup);
+    if (d->watchdog_timer != 0)
+        g_source_remove(d->watchdog_timer);
     mced_journal_source_free(d->journal);
     mced_kmsg_source_free(d->kmsg);
     mced_hooks_free(d->hooks);
@@ -1321,6 +1384,7 @@ mced_daemon_run(McedDaemon *d, GError **error)
         return FALSE;
 
     g_main_loop_run(d->loop);
+    (void)sd_notify(0, "STOPPING=1\nSTATUS=Saving state and stopping");
 
     /* A clean stop completes what is half assembled and keeps the open
      * incidents open: they go on after the restart. */

@@ -407,6 +407,52 @@ def case_action_limits(sc, kvm_mced):
                 f"history of {iid}: {done}")
 
 
+@case("sd-notify")
+def case_sd_notify(sc, kvm_mced):
+    """The notify protocol, through a NOTIFY_SOCKET of our own: READY=1 with
+    a STATUS once the source is live, WATCHDOG=1 pings at half the
+    interval, RELOADING=1 (with MONOTONIC_USEC) then READY=1 around a
+    SIGHUP reload, STOPPING=1 on SIGTERM."""
+    import socket
+    env = Env(sc, kvm_mced)
+    path = sc.join("notify.sock")
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    sock.bind(path)
+    sc.add_cleanup(sock.close)
+    got = []
+
+    def wait_for(pred, what, timeout=15):
+        deadline = time.monotonic() + timeout
+        while True:
+            for i, msg in enumerate(got):
+                if pred(msg):
+                    del got[:i + 1]
+                    return msg
+            left = deadline - time.monotonic()
+            if left <= 0:
+                h.fail(f"no {what} on NOTIFY_SOCKET; got {got}")
+            sock.settimeout(left)
+            try:
+                got.append(sock.recv(4096).decode())
+            except socket.timeout:
+                pass
+
+    d = env.daemon(env={"NOTIFY_SOCKET": path, "WATCHDOG_USEC": "200000"})
+    ready = wait_for(lambda m: "READY=1" in m.split("\n"), "READY=1")
+    h.check("STATUS=Following " in ready,
+            f"READY without a STATUS: {ready!r}")
+    h.check("0 incidents open" in ready, f"status: {ready!r}")
+    wait_for(lambda m: m == "WATCHDOG=1", "WATCHDOG=1 ping")
+    wait_for(lambda m: m == "WATCHDOG=1", "a second WATCHDOG=1 ping")
+    d.proc.send_signal(signal.SIGHUP)
+    reloading = wait_for(lambda m: "RELOADING=1" in m.split("\n"), "RELOADING=1")
+    h.check(re.search(r"^MONOTONIC_USEC=\d+$", reloading, re.M) is not None,
+            f"RELOADING=1 without MONOTONIC_USEC: {reloading!r}")
+    wait_for(lambda m: "READY=1" in m.split("\n"), "READY=1 after the reload")
+    d.stop()
+    wait_for(lambda m: "STOPPING=1" in m.split("\n"), "STOPPING=1")
+
+
 @case("host-degraded")
 def case_host_degraded(sc, kvm_mced):
     """Incidents on three domains within the period make the host degraded

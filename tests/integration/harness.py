@@ -580,7 +580,8 @@ class Daemon:
     STARTUP_RE = re.compile(r"^kvm-mced: kvm-mced \S+ following ")
 
     def __init__(self, scratch, binary, journal_dir, state_dir, config, procfs,
-                 journal_log=False, extra_args=(), tag="daemon", wrap=(), pipe_size=None):
+                 journal_log=False, extra_args=(), tag="daemon", wrap=(), pipe_size=None,
+                 env=None):
         self.scratch = scratch
         # journal_dir None: the source comes from extra_args (--kmsg).
         self.argv = list(wrap) + [binary]
@@ -598,7 +599,7 @@ class Daemon:
         self.logf = open(self.log_path, "w")
         self.proc = scratch.spawn(self.argv, stdin=subprocess.DEVNULL,
                                   stdout=self.logf, stderr=subprocess.PIPE,
-                                  env=daemon_env())
+                                  env={**daemon_env(), **(env or {})})
         os.set_blocking(self.proc.stderr.fileno(), False)
         if pipe_size is not None:
             # A small pipe makes the daemon block in write(2) soon after

@@ -49,7 +49,7 @@ static const GOptionEntry option_entries[] = {
      "NAME"},
     {"version", 0, 0, G_OPTION_ARG_NONE, &arg_version, "Print the version and exit", NULL},
     {"config", 'c', 0, G_OPTION_ARG_FILENAME, &arg_config,
-     "Configuration file (default /etc/kvm-mced/kvm-mced.conf, drop-ins in conf.d/ beside it)",
+     "Configuration file (default " MCED_CONFDIR "/kvm-mced.conf, drop-ins in conf.d/ beside it)",
      "FILE"},
     {"state-directory", 0, 0, G_OPTION_ARG_FILENAME, &arg_state_directory,
      "Where state and history are kept (default $STATE_DIRECTORY or /var/lib/kvm-mced)", "DIR"},

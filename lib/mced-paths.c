@@ -32,7 +32,7 @@ mced_paths_new_from_envp(const char *const *envp)
         p->state_directory = g_strdup("/var/lib/kvm-mced");
 
     conf_dir = first_entry(g_environ_getenv(env, "CONFIGURATION_DIRECTORY"));
-    p->config_file = g_build_filename(conf_dir != NULL ? conf_dir : "/etc/kvm-mced",
+    p->config_file = g_build_filename(conf_dir != NULL ? conf_dir : MCED_CONFDIR,
                                       "kvm-mced.conf", NULL);
 
     p->runtime_directory = first_entry(g_environ_getenv(env, "RUNTIME_DIRECTORY"));

@@ -1,0 +1,65 @@
+#!/bin/bash
+# Install the build into a scratch DESTDIR and check the tree as a
+# distribution package would ship it: every file where systemd, journald
+# and the admin look for it; the unit passes `systemd-analyze verify` and
+# its sandbox scores below 2.0 in `systemd-analyze security`; the catalog
+# compiles and carries every MESSAGE_ID the daemon logs; the shipped
+# configuration validates with the installed daemon.
+# Usage: check-install.sh BUILD_DIR SOURCE_DIR
+set -euo pipefail
+build=$1 src=$2
+for p in systemd-analyze journalctl; do
+    command -v "$p" >/dev/null || { echo "SKIP $p is not installed (apt-get install systemd)"; exit 77; }
+done
+dest=$(mktemp -d /tmp/mced-install.XXXXXX)
+trap 'rm -rf "$dest"' EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+meson install -C "$build" --no-rebuild --quiet --destdir "$dest" >/dev/null
+
+introspect() { meson introspect "$build" --buildoptions |
+    python3 -c "import json,sys; print({o['name']: o['value'] for o in json.load(sys.stdin)}['$1'])"; }
+prefix=$(introspect prefix)
+sbindir=$(introspect sbindir)
+sysconfdir=$(introspect sysconfdir)
+case $sbindir in /*) ;; *) sbindir=$prefix/$sbindir ;; esac
+case $sysconfdir in /*) ;; *) sysconfdir=$prefix/$sysconfdir ;; esac
+
+unit=$(find "$dest" -name kvm-mced.service -path '*/systemd/system/*')
+catalog=$(find "$dest" -name kvm-mced.catalog -path '*/systemd/catalog/*')
+[ -n "$unit" ] || fail "no kvm-mced.service under a systemd/system directory"
+[ -n "$catalog" ] || fail "no kvm-mced.catalog under a systemd/catalog directory"
+[ -x "$dest$sbindir/kvm-mced" ] || fail "no executable $sbindir/kvm-mced"
+[ -f "$dest$sysconfdir/kvm-mced/kvm-mced.conf" ] || fail "no $sysconfdir/kvm-mced/kvm-mced.conf"
+[ -d "$dest$sysconfdir/kvm-mced/conf.d" ] || fail "no conf.d directory"
+[ "$(stat -c %a "$dest$sysconfdir/kvm-mced/hooks.d")" = 700 ] || fail "hooks.d is not mode 0700"
+grep -q "^ExecStart=$sbindir/kvm-mced\$" "$unit" || fail "ExecStart does not name $sbindir/kvm-mced"
+
+# The unit as systemd reads it. ExecStart is relocated into DESTDIR, as the
+# binary is not installed on this machine; everything else is as shipped.
+scratch=$dest/verify
+mkdir -p "$scratch"
+sed "s|^ExecStart=|ExecStart=$dest|" "$unit" >"$scratch/kvm-mced.service"
+systemd-analyze verify --man=no "$scratch/kvm-mced.service" || fail "systemd-analyze verify"
+if ! systemd-analyze security --offline=true --threshold=19 "$scratch/kvm-mced.service" >"$scratch/security"; then
+    tail -n 1 "$scratch/security" >&2
+    fail "the unit's exposure is 2.0 or more"
+fi
+tail -n 1 "$scratch/security"
+
+# The catalog compiles, and every MESSAGE_ID the daemon uses is in it.
+journalctl --root="$dest" --update-catalog || fail "journalctl --update-catalog"
+journalctl --root="$dest" --list-catalog >"$scratch/catalog"
+ids=$(grep -oE '^#define MCED_MSGID_[A-Z_]+ +"[0-9a-f]{32}"' "$src/daemon/mced-names.h" |
+      grep -oE '[0-9a-f]{32}' | sort -u)
+n=0
+for id in $ids; do
+    grep -q "^$id " "$scratch/catalog" || fail "MESSAGE_ID $id has no catalog entry"
+    n=$((n + 1))
+done
+[ "$n" -gt 0 ] || fail "found no MESSAGE_IDs in mced-names.h"
+echo "catalog: $n MESSAGE_IDs, each with an entry"
+
+"$dest$sbindir/kvm-mced" --check-config --config "$dest$sysconfdir/kvm-mced/kvm-mced.conf" ||
+    fail "the shipped configuration does not validate"
+echo "installed tree OK"

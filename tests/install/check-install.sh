@@ -40,7 +40,12 @@ grep -q "^ExecStart=$sbindir/kvm-mced\$" "$unit" || fail "ExecStart does not nam
 scratch=$dest/verify
 mkdir -p "$scratch"
 sed "s|^ExecStart=|ExecStart=$dest|" "$unit" >"$scratch/kvm-mced.service"
-systemd-analyze verify --man=no "$scratch/kvm-mced.service" || fail "systemd-analyze verify"
+# verify exits 0 on unknown keys and bad values: any output is a failure.
+if ! systemd-analyze verify --man=no "$scratch/kvm-mced.service" 2>"$scratch/verify.err" ||
+    [ -s "$scratch/verify.err" ]; then
+    cat "$scratch/verify.err" >&2
+    fail "systemd-analyze verify"
+fi
 if ! systemd-analyze security --offline=true --threshold=19 "$scratch/kvm-mced.service" >"$scratch/security"; then
     tail -n 1 "$scratch/security" >&2
     fail "the unit's exposure is 2.0 or more"

@@ -32,6 +32,7 @@ static char *arg_hooks_directory;
 static gboolean arg_check_config;
 static char *arg_explain;
 static char *arg_qemu_log_directory;
+static char *arg_bus_address;
 static gboolean arg_no_journal_log;
 
 static const GOptionEntry option_entries[] = {
@@ -68,6 +69,9 @@ static const GOptionEntry option_entries[] = {
      "Run hook executables from DIR (default: hooks.d beside the configuration file)", "DIR"},
     {"libvirt-uri", 0, 0, G_OPTION_ARG_STRING, &arg_libvirt_uri,
      "Connect to this libvirt URI (default from the configuration: qemu:///system)", "URI"},
+    {"bus-address", 0, 0, G_OPTION_ARG_STRING, &arg_bus_address,
+     "Serve the D-Bus API on this bus address instead of the system bus (\"none\": no D-Bus)",
+     "ADDRESS"},
     {"qemu-log-directory", 0, 0, G_OPTION_ARG_FILENAME, &arg_qemu_log_directory,
      "Where libvirt keeps the QEMU logs (default /var/log/libvirt/qemu)", "DIR"},
     {"procfs-root", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_FILENAME, &arg_procfs_root,
@@ -215,6 +219,7 @@ run_daemon(GError **error)
         .libvirt_uri = arg_libvirt_uri,
         .hooks_directory = arg_hooks_directory,
         .qemu_log_directory = arg_qemu_log_directory,
+        .bus_address = arg_bus_address,
         .no_journal_log = arg_no_journal_log,
     };
     g_autoptr(McedDaemon) daemon = mced_daemon_new(&opts, error);
@@ -273,5 +278,6 @@ main(int argc, char **argv)
     g_clear_pointer(&arg_hooks_directory, g_free);
     g_clear_pointer(&arg_explain, g_free);
     g_clear_pointer(&arg_qemu_log_directory, g_free);
+    g_clear_pointer(&arg_bus_address, g_free);
     return status;
 }

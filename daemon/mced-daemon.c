@@ -14,6 +14,7 @@
 #include "mced-daemon.h"
 #include "mced-error.h"
 #include "mced-actions.h"
+#include "mced-bus.h"
 #include "mced-hooks.h"
 #include "mced-incident.h"
 #include "mced-policy.h"
@@ -74,6 +75,7 @@ struct McedDaemon {
     GError *fatal;            /* set to stop the loop with an error */
     guint sigterm, sigint, sighup;
     guint watchdog_timer;
+    McedBus *bus;             /* NULL: no D-Bus API */
     gboolean ready;           /* READY=1 sent to the service manager */
     guint live_timer;         /* assembler / correlator deadlines, once caught up */
     guint save_timer;
@@ -173,6 +175,7 @@ on_incident(McedIncidentEvent event, McedIncident *inc, gpointer user_data)
     McedDaemon *d = user_data;
 
     mced_log_incident(d->log, event, inc);
+    mced_bus_incident_changed(d->bus, event, inc);
     if (inc->vm != NULL && event != MCED_INCIDENT_EVENT_MERGED)
         write_health(d, inc);
     if (d->hooks != NULL)
@@ -381,6 +384,7 @@ notify_status(McedDaemon *d, const char *prefix)
 {
     g_autoptr(GPtrArray) open = mced_correlator_get_open(d->correlator);
 
+    mced_bus_status_changed(d->bus);
     (void)sd_notifyf(0, "%sSTATUS=%s %s; %u incident%s open%s", prefix != NULL ? prefix : "",
                      d->source_degraded ? "Degraded: cannot read" : "Following",
                      source_description(d), open->len, open->len == 1 ? "" : "s",
@@ -841,6 +845,11 @@ on_action_result(const McedActionRequest *req, McedActionResult result, const ch
         record_action_health(d, req, result == MCED_ACTION_RESULT_SUCCEEDED);
         pump_evacuation(d);
     }
+    mced_bus_action_changed(d->bus, req->incident_id, req->domain, req->action,
+                            result_names[result] != NULL ? result_names[result]
+                            : result == MCED_ACTION_RESULT_SKIPPED ? "skipped"
+                                                                   : "done",
+                            detail);
     if (d->hooks != NULL && result_names[result] != NULL)
         mced_hooks_run_action(d->hooks, req->incident_id, req->domain, req->uuid, req->action,
                               result_names[result], detail);
@@ -1022,7 +1031,7 @@ start_evacuation(McedDaemon *d)
         g_array_append_val(v, e);
         g_ptr_array_add(uuids, dom->uuid);
     }
-    mced_policy_sort_evacuees(d->policy, (McedEvacuee *)v->data, v->len);
+    mced_policy_sort_evacuees(d->policy, &g_array_index(v, McedEvacuee, 0), v->len);
     for (guint i = 0; i < v->len; i++) {
         const McedDomainInfo *dom =
             mced_libvirt_lookup_name(d->libvirt, g_array_index(v, McedEvacuee, i).name);
@@ -1061,7 +1070,7 @@ check_host(McedDaemon *d)
     }
     degraded = mced_policy_host_degraded(d->policy, host != NULL ? host->times[MCED_CLASS_HOST]
                                                                  : NULL,
-                                         (const gint64 *)latest->data, latest->len,
+                                         &g_array_index(latest, gint64, 0), latest->len,
                                          g_get_real_time(), &reason);
     if (degraded && !d->host_degraded) {
         d->host_degraded = TRUE;
@@ -1115,10 +1124,10 @@ load_policy(const McedConfig *cfg, GError **error)
     return mced_policy_load((const char *const *)files->pdata, error);
 }
 
+/* SIGHUP, systemctl reload and the D-Bus Reload method. */
 static gboolean
-on_sighup(gpointer user_data)
+reload_config(McedDaemon *d, GError **ret_error)
 {
-    McedDaemon *d = user_data;
     g_autoptr(GError) error = NULL;
     g_autoptr(McedConfig) cfg = NULL;
     g_autoptr(McedPolicy) policy = NULL;
@@ -1131,7 +1140,8 @@ on_sighup(gpointer user_data)
         mced_log_event(d->log, LOG_ERR, NULL,
                        "Reload failed, keeping the running configuration: %s", error->message);
         notify_status(d, "READY=1\n");
-        return G_SOURCE_CONTINUE;
+        g_propagate_error(ret_error, g_steal_pointer(&error));
+        return FALSE;
     }
     mced_config_free(d->config);
     d->config = g_steal_pointer(&cfg);
@@ -1141,7 +1151,167 @@ on_sighup(gpointer user_data)
     mced_correlator_set_window(d->correlator, d->config->correlation_window_us);
     mced_log_event(d->log, LOG_INFO, NULL, "Configuration reloaded from %s", d->config_file);
     notify_status(d, "READY=1\n");
+    return TRUE;
+}
+
+static gboolean
+on_sighup(gpointer user_data)
+{
+    (void)reload_config(user_data, NULL);
     return G_SOURCE_CONTINUE;
+}
+
+/* ---- D-Bus ------------------------------------------------------------- */
+
+static void
+bus_status(gpointer user_data, McedBusStatus *ret)
+{
+    McedDaemon *d = user_data;
+    g_autoptr(GPtrArray) open = mced_correlator_get_open(d->correlator);
+
+    ret->health = d->host_degraded ? "degraded" : "ok";
+    ret->open_incidents = open->len;
+    ret->domains_affected = g_hash_table_size(d->state->domains);
+    ret->dry_run = d->policy->dry_run;
+    ret->source = source_description(d);
+    ret->source_state = d->source_degraded ? "degraded" : d->caught_up ? "live" : "catching-up";
+}
+
+/* Adds @obj to @arr, replacing an earlier entry with the same id. */
+static void
+add_unique(json_object *arr, GHashTable *index, json_object *obj)
+{
+    json_object *id = NULL;
+    gpointer at;
+
+    if (!json_object_object_get_ex(obj, "id", &id) || !json_object_is_type(id, json_type_string)) {
+        json_object_put(obj);
+        return;
+    }
+    if (g_hash_table_lookup_extended(index, json_object_get_string(id), NULL, &at)) {
+        json_object_array_put_idx(arr, GPOINTER_TO_SIZE(at), obj);
+        return;
+    }
+    g_hash_table_insert(index, g_strdup(json_object_get_string(id)),
+                        GSIZE_TO_POINTER(json_object_array_length(arr)));
+    json_object_array_add(arr, obj);
+}
+
+/* The history (both generations), then what is not written yet, then the
+ * open incidents: oldest first. */
+static json_object *
+bus_incidents(gpointer user_data)
+{
+    McedDaemon *d = user_data;
+    g_autoptr(GHashTable) index = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    g_autoptr(GPtrArray) lines = mced_store_read_history(d->store, NULL);
+    g_autoptr(GPtrArray) open = mced_correlator_get_open(d->correlator);
+    json_object *arr = json_object_new_array();
+    GHashTableIter iter;
+    gpointer value;
+
+    for (guint i = 0; lines != NULL && i < lines->len; i++) {
+        json_object *o = json_tokener_parse(lines->pdata[i]);
+
+        if (o != NULL) {
+            json_object_object_del(o, "observations");
+            add_unique(arr, index, o);
+        }
+    }
+    for (GList *l = d->unwritten.head; l != NULL; l = l->next)
+        add_unique(arr, index, mced_incident_to_json(l->data, FALSE));
+    g_hash_table_iter_init(&iter, d->awaiting);
+    while (g_hash_table_iter_next(&iter, NULL, &value))
+        add_unique(arr, index, mced_incident_to_json(value, FALSE));
+    for (guint i = 0; i < open->len; i++)
+        add_unique(arr, index, mced_incident_to_json(open->pdata[i], FALSE));
+    return arr;
+}
+
+static json_object *
+bus_incident(gpointer user_data, const char *id)
+{
+    McedDaemon *d = user_data;
+    McedIncident *inc = find_incident(d, id);
+    g_autoptr(GPtrArray) lines = NULL;
+    json_object *found = NULL;
+
+    if (inc != NULL)
+        return mced_incident_to_json(inc, TRUE);
+    lines = mced_store_read_history(d->store, NULL);
+    for (guint i = 0; lines != NULL && i < lines->len; i++) {
+        json_object *o = json_tokener_parse(lines->pdata[i]);
+        json_object *v = NULL;
+
+        if (o != NULL && json_object_object_get_ex(o, "id", &v)
+            && g_strcmp0(json_object_get_string(v), id) == 0) {
+            json_object_put(found);
+            found = o; /* the last generation wins */
+        } else {
+            json_object_put(o);
+        }
+    }
+    return found;
+}
+
+static char *
+bus_explain(gpointer user_data, const char *domain)
+{
+    McedDaemon *d = user_data;
+    const McedDomainCounters *dc = NULL;
+    const GArray *times[_MCED_CLASS_MAX] = { NULL };
+    g_autoptr(McedPolicyOverride) override = NULL;
+    const McedDomainInfo *dom = NULL;
+    GHashTableIter it;
+    gpointer value;
+
+    g_hash_table_iter_init(&it, d->state->domains);
+    while (g_hash_table_iter_next(&it, NULL, &value)) {
+        const McedDomainCounters *c = value;
+
+        if (g_strcmp0(c->name, domain) == 0 || g_strcmp0(c->uuid, domain) == 0)
+            dc = c;
+    }
+    for (int k = 0; dc != NULL && k < _MCED_CLASS_MAX; k++)
+        times[k] = dc->times[k];
+    if (d->libvirt != NULL)
+        dom = mced_libvirt_lookup_uuid(d->libvirt,
+                                       dc != NULL && dc->uuid != NULL ? dc->uuid : domain);
+    if (dom != NULL && dom->policy_xml != NULL)
+        (void)mced_policy_parse_override(dom->policy_xml, &override, NULL);
+    return mced_policy_explain(d->policy, dc != NULL && dc->name != NULL ? dc->name : domain,
+                               dc != NULL ? dc->uuid : NULL, override, times,
+                               dc != NULL ? dc->last_action_us : 0, g_get_real_time());
+}
+
+static gboolean
+bus_reload(gpointer user_data, GError **error)
+{
+    return reload_config(user_data, error);
+}
+
+static void
+start_bus(McedDaemon *d)
+{
+    static const McedBusHandlers handlers = {
+        .status = bus_status,
+        .incidents = bus_incidents,
+        .incident = bus_incident,
+        .explain = bus_explain,
+        .reload = bus_reload,
+    };
+    g_autoptr(GError) error = NULL;
+
+    if (g_strcmp0(d->opts.bus_address, "none") == 0)
+        return;
+    d->bus = mced_bus_new(d->opts.bus_address, &handlers, d, &error);
+    if (d->bus == NULL)
+        mced_log_event(d->log, LOG_WARNING, NULL,
+                       "D-Bus API not available (%s); everything else runs", error->message);
+    else
+        mced_log_event(d->log, LOG_INFO, NULL, "D-Bus API on %s as %s",
+                       d->opts.bus_address != NULL ? d->opts.bus_address : "the system bus",
+                       MCED_BUS_NAME);
 }
 
 /* ---- setup ------------------------------------------------------------- */
@@ -1251,6 +1421,7 @@ mced_daemon_free(McedDaemon *d)
         g_source_remove(d->sighup);
     if (d->watchdog_timer != 0)
         g_source_remove(d->watchdog_timer);
+    mced_bus_free(d->bus);
     mced_journal_source_free(d->journal);
     mced_kmsg_source_free(d->kmsg);
     mced_hooks_free(d->hooks);
@@ -1382,6 +1553,7 @@ mced_daemon_run(McedDaemon *d, GError **error)
     start_qemu_logs(d);
     if (!start_sources(d, error))
         return FALSE;
+    start_bus(d);
 
     g_main_loop_run(d->loop);
     (void)sd_notify(0, "STOPPING=1\nSTATUS=Saving state and stopping");

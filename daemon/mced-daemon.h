@@ -30,6 +30,7 @@ typedef struct {
     const char *qemu_log_directory; /* overrides the configuration */
     const char *hooks_directory;   /* default: hooks.d beside the configuration file */
     gboolean no_journal_log;       /* never write to the journal (tests) */
+    const char *bus_address;       /* D-Bus: NULL/"system", an address, or "none" */
 } McedDaemonOptions;
 
 typedef struct McedDaemon McedDaemon;

@@ -591,6 +591,8 @@ class Daemon:
                       "--procfs-root", procfs]
         if not journal_log:
             self.argv.append("--no-journal-log")
+        if "--bus-address" not in extra_args:
+            self.argv += ["--bus-address", "none"]  # never the host's system bus
         self.argv += list(extra_args)
         self.lines = []
         self.buf = b""

@@ -1,0 +1,413 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "config.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <string.h>
+#include <systemd/sd-bus.h>
+
+#include "mced-bus.h"
+#include "mced-error.h"
+#include "mced-json.h"
+
+struct McedBus {
+    sd_bus *bus;
+    sd_bus_slot *slot;
+    GSource *source;
+    McedBusHandlers handlers;
+    gpointer user_data;
+};
+
+/* ---- sd-bus on the GLib main loop ---------------------------------------- */
+
+typedef struct {
+    GSource source;
+    sd_bus *bus;
+    gpointer tag;
+} BusSource;
+
+static gboolean
+bus_source_prepare(GSource *s, gint *timeout)
+{
+    BusSource *bs = (BusSource *)s;
+    int events = sd_bus_get_events(bs->bus);
+    GIOCondition cond = G_IO_ERR | G_IO_HUP;
+    uint64_t until = UINT64_MAX;
+
+    if (events > 0 && (events & POLLIN) != 0)
+        cond |= G_IO_IN;
+    if (events > 0 && (events & POLLOUT) != 0)
+        cond |= G_IO_OUT;
+    g_source_modify_unix_fd(s, bs->tag, cond);
+    *timeout = -1;
+    if (sd_bus_get_timeout(bs->bus, &until) >= 0 && until != UINT64_MAX) {
+        /* Absolute CLOCK_MONOTONIC µs, as g_get_monotonic_time(); 0 when
+         * messages are already queued. */
+        guint64 now = (guint64)g_get_monotonic_time();
+
+        if (until <= now)
+            return TRUE;
+        *timeout = (gint)MIN((until - now + 999) / 1000, (guint64)G_MAXINT);
+    }
+    return FALSE;
+}
+
+static gboolean
+bus_source_check(GSource *s)
+{
+    BusSource *bs = (BusSource *)s;
+    uint64_t until = UINT64_MAX;
+
+    if (g_source_query_unix_fd(s, bs->tag) != 0)
+        return TRUE;
+    return sd_bus_get_timeout(bs->bus, &until) >= 0 && until != UINT64_MAX
+           && until <= (guint64)g_get_monotonic_time();
+}
+
+static gboolean
+bus_source_dispatch(GSource *s, GSourceFunc callback, gpointer user_data)
+{
+    BusSource *bs = (BusSource *)s;
+    int r;
+
+    /* Each call handles at most one message. */
+    while ((r = sd_bus_process(bs->bus, NULL)) > 0)
+        ;
+    if (r < 0) {
+        g_warning("D-Bus connection lost: %s", g_strerror(-r));
+        return G_SOURCE_REMOVE;
+    }
+    return G_SOURCE_CONTINUE;
+}
+
+static GSourceFuncs bus_source_funcs = {
+    .prepare = bus_source_prepare,
+    .check = bus_source_check,
+    .dispatch = bus_source_dispatch,
+};
+
+/* ---- helpers ----------------------------------------------------------- */
+
+/* Root only: the policy file says so too, this holds even without it. */
+static int
+require_root(sd_bus_message *m, sd_bus_error *error)
+{
+    sd_bus_creds *creds = NULL;
+    uid_t uid = (uid_t)-1;
+    int r;
+
+    r = sd_bus_query_sender_creds(m, SD_BUS_CREDS_EUID | SD_BUS_CREDS_UID, &creds);
+    if (r >= 0 && sd_bus_creds_get_euid(creds, &uid) < 0 && sd_bus_creds_get_uid(creds, &uid) < 0)
+        uid = (uid_t)-1;
+    sd_bus_creds_unref(creds);
+    if (r < 0)
+        return sd_bus_error_set_errnof(error, -r, "Cannot tell who is calling: %s",
+                                       g_strerror(-r));
+    if (uid != 0)
+        return sd_bus_error_setf(error, SD_BUS_ERROR_ACCESS_DENIED,
+                                 "%s changes the daemon's state: root only",
+                                 sd_bus_message_get_member(m));
+    return 0;
+}
+
+static const char *
+str_or_empty(json_object *obj, const char *key)
+{
+    json_object *v = NULL;
+
+    if (!json_object_object_get_ex(obj, key, &v) || !json_object_is_type(v, json_type_string))
+        return "";
+    return json_object_get_string(v);
+}
+
+static guint64
+u64_of(json_object *obj, const char *key)
+{
+    json_object *v = NULL;
+
+    if (!json_object_object_get_ex(obj, key, &v))
+        return 0;
+    return (guint64)json_object_get_int64(v);
+}
+
+static gboolean
+valid_class(const char *klass)
+{
+    static const char *const names[] = { "", "corrected", "guest", "fatal", "host" };
+
+    for (gsize i = 0; i < G_N_ELEMENTS(names); i++)
+        if (strcmp(klass, names[i]) == 0)
+            return TRUE;
+    return FALSE;
+}
+
+/* ---- methods --------------------------------------------------------- */
+
+static int
+method_list_incidents(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+    McedBus *b = userdata;
+    const char *domain, *klass;
+    uint64_t since;
+    g_autoptr(json_object) all = NULL;
+    g_autoptr(GPtrArray) picked = g_ptr_array_new();
+    sd_bus_message *reply = NULL;
+    size_t n;
+    int r;
+
+    r = sd_bus_message_read(m, "sst", &domain, &klass, &since);
+    if (r < 0)
+        return r;
+    if (!valid_class(klass))
+        return sd_bus_error_setf(error, MCED_BUS_ERROR_INVALID,
+                                 "Unknown class '%s' (corrected, guest, fatal, host or empty)",
+                                 klass);
+    all = b->handlers.incidents(b->user_data);
+    n = all != NULL ? json_object_array_length(all) : 0;
+    for (size_t i = 0; i < n; i++) {
+        json_object *o = json_object_array_get_idx(all, i);
+
+        if (*domain != '\0' && strcmp(str_or_empty(o, "domain"), domain) != 0
+            && g_ascii_strcasecmp(str_or_empty(o, "domain_uuid"), domain) != 0)
+            continue;
+        if (*klass != '\0' && strcmp(str_or_empty(o, "class"), klass) != 0)
+            continue;
+        if (since > 0 && u64_of(o, "last_us") < since)
+            continue;
+        g_ptr_array_add(picked, o);
+    }
+    r = sd_bus_message_new_method_return(m, &reply);
+    if (r >= 0)
+        r = sd_bus_message_open_container(reply, 'a', "(sssssttu)");
+    /* The newest MCED_BUS_MAX_LISTED, oldest first. */
+    for (guint i = picked->len > MCED_BUS_MAX_LISTED ? picked->len - MCED_BUS_MAX_LISTED : 0;
+         r >= 0 && i < picked->len; i++) {
+        json_object *o = picked->pdata[i];
+
+        r = sd_bus_message_append(reply, "(sssssttu)", str_or_empty(o, "id"),
+                                  str_or_empty(o, "domain"), str_or_empty(o, "class"),
+                                  str_or_empty(o, "state"), str_or_empty(o, "severity"),
+                                  (uint64_t)u64_of(o, "first_us"), (uint64_t)u64_of(o, "last_us"),
+                                  (uint32_t)u64_of(o, "n_observations"));
+    }
+    if (r >= 0)
+        r = sd_bus_message_close_container(reply);
+    if (r >= 0)
+        r = sd_bus_send(NULL, reply, NULL);
+    sd_bus_message_unref(reply);
+    return r;
+}
+
+static int
+method_get_incident(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+    McedBus *b = userdata;
+    const char *id;
+    g_autoptr(json_object) inc = NULL;
+    int r;
+
+    r = sd_bus_message_read(m, "s", &id);
+    if (r < 0)
+        return r;
+    inc = b->handlers.incident(b->user_data, id);
+    if (inc == NULL)
+        return sd_bus_error_setf(error, MCED_BUS_ERROR_NOT_FOUND, "No incident '%s'", id);
+    return sd_bus_reply_method_return(m, "s",
+                                      json_object_to_json_string_ext(inc, MCED_JSON_PRINT_FLAGS));
+}
+
+static int
+method_explain(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+    McedBus *b = userdata;
+    const char *domain;
+    g_autofree char *text = NULL;
+    int r;
+
+    r = sd_bus_message_read(m, "s", &domain);
+    if (r < 0)
+        return r;
+    if (*domain == '\0' || !g_utf8_validate(domain, -1, NULL))
+        return sd_bus_error_set(error, MCED_BUS_ERROR_INVALID, "Name a domain (name or UUID)");
+    text = b->handlers.explain(b->user_data, domain);
+    return sd_bus_reply_method_return(m, "s", text);
+}
+
+static int
+method_reload(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+    McedBus *b = userdata;
+    g_autoptr(GError) gerror = NULL;
+    int r = require_root(m, error);
+
+    if (r < 0)
+        return r;
+    if (!b->handlers.reload(b->user_data, &gerror))
+        return sd_bus_error_setf(error, MCED_BUS_ERROR_RELOAD_FAILED,
+                                 "Reload failed, the running configuration is kept: %s",
+                                 gerror->message);
+    return sd_bus_reply_method_return(m, NULL);
+}
+
+/* ---- properties --------------------------------------------------------- */
+
+static int
+property_get(sd_bus *bus, const char *path, const char *interface, const char *property,
+             sd_bus_message *reply, void *userdata, sd_bus_error *error)
+{
+    McedBus *b = userdata;
+    McedBusStatus st = { 0 };
+
+    if (strcmp(property, "Version") == 0)
+        return sd_bus_message_append(reply, "s", PACKAGE_VERSION);
+    b->handlers.status(b->user_data, &st);
+    if (strcmp(property, "Health") == 0)
+        return sd_bus_message_append(reply, "s", st.health != NULL ? st.health : "ok");
+    if (strcmp(property, "OpenIncidents") == 0)
+        return sd_bus_message_append(reply, "u", (uint32_t)st.open_incidents);
+    if (strcmp(property, "DomainsAffected") == 0)
+        return sd_bus_message_append(reply, "u", (uint32_t)st.domains_affected);
+    if (strcmp(property, "DryRun") == 0)
+        return sd_bus_message_append(reply, "b", (int)st.dry_run);
+    if (strcmp(property, "Source") == 0)
+        return sd_bus_message_append(reply, "s", st.source != NULL ? st.source : "");
+    if (strcmp(property, "SourceState") == 0)
+        return sd_bus_message_append(reply, "s", st.source_state != NULL ? st.source_state : "");
+    return sd_bus_error_setf(error, SD_BUS_ERROR_UNKNOWN_PROPERTY, "Unknown property %s",
+                             property);
+}
+
+#define CHANGES SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE
+#define OPEN    SD_BUS_VTABLE_UNPRIVILEGED
+
+static const sd_bus_vtable manager_vtable[] = {
+    SD_BUS_VTABLE_START(0),
+    SD_BUS_PROPERTY("Version", "s", property_get, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+    SD_BUS_PROPERTY("Health", "s", property_get, 0, CHANGES),
+    SD_BUS_PROPERTY("OpenIncidents", "u", property_get, 0, CHANGES),
+    SD_BUS_PROPERTY("DomainsAffected", "u", property_get, 0, CHANGES),
+    SD_BUS_PROPERTY("DryRun", "b", property_get, 0, CHANGES),
+    SD_BUS_PROPERTY("Source", "s", property_get, 0, CHANGES),
+    SD_BUS_PROPERTY("SourceState", "s", property_get, 0, CHANGES),
+    SD_BUS_METHOD_WITH_ARGS("ListIncidents",
+                            SD_BUS_ARGS("s", domain, "s", class, "t", since_usec),
+                            SD_BUS_RESULT("a(sssssttu)", incidents), method_list_incidents,
+                            OPEN),
+    SD_BUS_METHOD_WITH_ARGS("GetIncident", SD_BUS_ARGS("s", id), SD_BUS_RESULT("s", json),
+                            method_get_incident, OPEN),
+    SD_BUS_METHOD_WITH_ARGS("Explain", SD_BUS_ARGS("s", domain), SD_BUS_RESULT("s", text),
+                            method_explain, OPEN),
+    SD_BUS_METHOD_WITH_ARGS("Reload", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, method_reload, OPEN),
+    SD_BUS_SIGNAL_WITH_ARGS("IncidentChanged",
+                            SD_BUS_ARGS("s", id, "s", event, "s", domain, "s", class), 0),
+    SD_BUS_SIGNAL_WITH_ARGS("ActionChanged",
+                            SD_BUS_ARGS("s", incident, "s", domain, "s", action, "s", result,
+                                        "s", detail),
+                            0),
+    SD_BUS_VTABLE_END,
+};
+
+/* ---- lifecycle ------------------------------------------------------------ */
+
+McedBus *
+mced_bus_new(const char *address, const McedBusHandlers *handlers, gpointer user_data,
+             GError **error)
+{
+    g_autoptr(McedBus) b = g_new0(McedBus, 1);
+    BusSource *bs;
+    int r;
+
+    g_return_val_if_fail(handlers != NULL, NULL);
+    b->handlers = *handlers;
+    b->user_data = user_data;
+    if (address == NULL || strcmp(address, "system") == 0) {
+        r = sd_bus_open_system(&b->bus);
+    } else {
+        r = sd_bus_new(&b->bus);
+        if (r >= 0)
+            r = sd_bus_set_address(b->bus, address);
+        if (r >= 0)
+            r = sd_bus_set_bus_client(b->bus, 1);
+        if (r >= 0)
+            r = sd_bus_start(b->bus);
+    }
+    if (r < 0) {
+        g_set_error(error, MCED_ERROR, MCED_ERROR_IO, "cannot connect to the %s bus: %s",
+                    address != NULL ? address : "system", g_strerror(-r));
+        return NULL;
+    }
+    r = sd_bus_add_object_vtable(b->bus, &b->slot, MCED_BUS_PATH, MCED_BUS_INTERFACE,
+                                 manager_vtable, b);
+    if (r >= 0)
+        r = sd_bus_request_name(b->bus, MCED_BUS_NAME, 0);
+    if (r < 0) {
+        g_set_error(error, MCED_ERROR, MCED_ERROR_IO, "cannot own %s on the bus: %s",
+                    MCED_BUS_NAME, g_strerror(-r));
+        return NULL;
+    }
+    bs = (BusSource *)g_source_new(&bus_source_funcs, sizeof(BusSource));
+    bs->bus = b->bus;
+    bs->tag = g_source_add_unix_fd(&bs->source, sd_bus_get_fd(b->bus), G_IO_IN);
+    g_source_set_name(&bs->source, "sd-bus");
+    g_source_attach(&bs->source, NULL);
+    b->source = &bs->source;
+    return g_steal_pointer(&b);
+}
+
+void
+mced_bus_free(McedBus *b)
+{
+    if (b == NULL)
+        return;
+    if (b->source != NULL) {
+        g_source_destroy(b->source);
+        g_source_unref(b->source);
+    }
+    sd_bus_slot_unref(b->slot);
+    if (b->bus != NULL)
+        sd_bus_flush_close_unref(b->bus);
+    g_free(b);
+}
+
+/* ---- notifications -------------------------------------------------------- */
+
+static const char *const event_names[] = {
+    [MCED_INCIDENT_EVENT_OPENED] = "opened",
+    [MCED_INCIDENT_EVENT_UPDATED] = "updated",
+    [MCED_INCIDENT_EVENT_CLOSED] = "closed",
+    [MCED_INCIDENT_EVENT_MERGED] = "merged",
+};
+
+void
+mced_bus_incident_changed(McedBus *b, McedIncidentEvent event, const McedIncident *inc)
+{
+    if (b == NULL || inc == NULL || event < 0 || (gsize)event >= G_N_ELEMENTS(event_names))
+        return;
+    (void)sd_bus_emit_signal(b->bus, MCED_BUS_PATH, MCED_BUS_INTERFACE, "IncidentChanged",
+                             "ssss", inc->id, event_names[event],
+                             inc->vm != NULL && inc->vm->name != NULL ? inc->vm->name : "",
+                             mced_incident_class_to_string(inc->klass));
+    mced_bus_status_changed(b);
+}
+
+void
+mced_bus_action_changed(McedBus *b, const char *incident_id, const char *domain,
+                        const char *action, const char *result, const char *detail)
+{
+    if (b == NULL)
+        return;
+    (void)sd_bus_emit_signal(b->bus, MCED_BUS_PATH, MCED_BUS_INTERFACE, "ActionChanged",
+                             "sssss", incident_id != NULL ? incident_id : "",
+                             domain != NULL ? domain : "", action != NULL ? action : "",
+                             result != NULL ? result : "", detail != NULL ? detail : "");
+}
+
+void
+mced_bus_status_changed(McedBus *b)
+{
+    if (b == NULL)
+        return;
+    (void)sd_bus_emit_properties_changed(b->bus, MCED_BUS_PATH, MCED_BUS_INTERFACE, "Health",
+                                         "OpenIncidents", "DomainsAffected", "DryRun", "Source",
+                                         "SourceState", NULL);
+}

@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The D-Bus API (sd-bus, on the GLib main loop): one manager object.
+ *
+ *   bus name   org.kvm_mced.Manager1
+ *   object     /org/kvm_mced/Manager1
+ *   interface  org.kvm_mced.Manager1
+ *
+ * Reading (properties, List/Get/Explain) is open to every local user;
+ * anything that changes state (Reload) is for root only, checked on the
+ * caller's credentials as well as by the bus policy file. docs/dbus.md is
+ * the reference.
+ */
+#pragma once
+
+#include <glib.h>
+#include <json-c/json.h>
+
+#include "mced-incident.h"
+
+G_BEGIN_DECLS
+
+#define MCED_BUS_NAME      "org.kvm_mced.Manager1"
+#define MCED_BUS_PATH      "/org/kvm_mced/Manager1"
+#define MCED_BUS_INTERFACE "org.kvm_mced.Manager1"
+
+/* D-Bus error names (documented in docs/dbus.md). */
+#define MCED_BUS_ERROR_NOT_FOUND     "org.kvm_mced.Manager1.Error.NotFound"
+#define MCED_BUS_ERROR_INVALID       "org.kvm_mced.Manager1.Error.InvalidArgument"
+#define MCED_BUS_ERROR_RELOAD_FAILED "org.kvm_mced.Manager1.Error.ReloadFailed"
+
+#define MCED_BUS_MAX_LISTED 1000 /* incidents in one ListIncidents reply, newest kept */
+
+typedef struct {
+    const char *health;         /* "ok" | "degraded" */
+    guint open_incidents;
+    guint domains_affected;     /* domains with incident counters in the state */
+    gboolean dry_run;
+    const char *source;         /* what is followed */
+    const char *source_state;   /* "live" | "catching-up" | "degraded" */
+} McedBusStatus;
+
+/* What the daemon answers with. The bus owns nothing it is given here. */
+typedef struct {
+    void (*status)(gpointer user_data, McedBusStatus *ret);
+    /* Every incident the daemon knows, oldest first, as JSON objects
+     * without observations (a new array; the bus unrefs it). */
+    json_object *(*incidents)(gpointer user_data);
+    /* One incident with its observations and actions, or NULL. */
+    json_object *(*incident)(gpointer user_data, const char *id);
+    char *(*explain)(gpointer user_data, const char *domain);
+    gboolean (*reload)(gpointer user_data, GError **error);
+} McedBusHandlers;
+
+typedef struct McedBus McedBus;
+
+/* Connects to @address ("system" or NULL: the system bus, honouring
+ * DBUS_SYSTEM_BUS_ADDRESS), exports the manager and requests the name. */
+McedBus *mced_bus_new(const char *address, const McedBusHandlers *handlers, gpointer user_data,
+                      GError **error);
+void mced_bus_free(McedBus *bus);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(McedBus, mced_bus_free)
+
+/* IncidentChanged(s id, s event, s domain, s class) and PropertiesChanged. */
+void mced_bus_incident_changed(McedBus *bus, McedIncidentEvent event, const McedIncident *inc);
+/* ActionChanged(s incident, s domain, s action, s result, s detail). */
+void mced_bus_action_changed(McedBus *bus, const char *incident_id, const char *domain,
+                             const char *action, const char *result, const char *detail);
+/* PropertiesChanged for the status properties. */
+void mced_bus_status_changed(McedBus *bus);
+
+G_END_DECLS

@@ -65,6 +65,11 @@ done
 [ "$n" -gt 0 ] || fail "found no MESSAGE_IDs in mced-names.h"
 echo "catalog: $n MESSAGE_IDs, each with an entry"
 
+policy=$(find "$dest" -name org.kvm_mced.Manager1.conf -path '*/dbus-1/system.d/*')
+[ -n "$policy" ] || fail "no D-Bus policy under a dbus-1/system.d directory"
+python3 -c 'import sys, xml.dom.minidom; xml.dom.minidom.parse(sys.argv[1])' "$policy" ||
+    fail "the D-Bus policy is not well-formed XML"
+
 "$dest$sbindir/kvm-mced" --check-config --config "$dest$sysconfdir/kvm-mced/kvm-mced.conf" ||
     fail "the shipped configuration does not validate"
 echo "installed tree OK"

@@ -453,6 +453,151 @@ def case_sd_notify(sc, kvm_mced):
     wait_for(lambda m: "STOPPING=1" in m.split("\n"), "STOPPING=1")
 
 
+BUS_CONF = """<busconfig>
+  <type>system</type> <listen>unix:path={dir}/bus.sock</listen> <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow user="*"/> <deny own="*"/> <deny send_type="method_call"/> <allow send_type="signal"/>
+    <allow send_requested_reply="true" send_type="method_return"/>
+    <allow send_requested_reply="true" send_type="error"/>
+    <allow receive_type="method_call"/> <allow receive_type="method_return"/>
+    <allow receive_type="error"/> <allow receive_type="signal"/>
+    <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus"/>
+    <allow send_destination="org.freedesktop.DBus"
+           send_interface="org.freedesktop.DBus.Introspectable"/>
+    <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus.Properties"/>
+    <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus.Peer"/>
+  </policy>
+  <policy user="root">
+    <allow send_destination="org.freedesktop.DBus"
+           send_interface="org.freedesktop.DBus.Monitoring"/>
+  </policy>
+  <includedir>{dir}/system.d</includedir>
+</busconfig>
+"""
+BUS_NAME = "org.kvm_mced.Manager1"
+BUS_PATH = "/org/kvm_mced/Manager1"
+
+
+@case("dbus")
+def case_dbus(sc, kvm_mced):
+    """The D-Bus API on a private, system-like dbus-daemon with the shipped
+    policy file: busctl reads properties, lists and gets incidents and
+    explains the policy; signals are seen with busctl monitor; nobody can
+    read but not reload; root reloads."""
+    import json
+    import shutil
+    import subprocess
+    for prog in ("dbus-daemon", "busctl", "setpriv"):
+        if shutil.which(prog) is None:
+            raise h.Skip(f"{prog} is not installed (apt-get install dbus systemd util-linux)")
+    if os.geteuid() != 0:
+        raise h.Skip("needs root to own the name under the shipped policy and to run as nobody")
+    bdir = sc.mkdir("bus")
+    os.chmod(sc.path, 0o755)
+    os.chmod(bdir, 0o755)
+    os.makedirs(os.path.join(bdir, "system.d"))
+    shutil.copy(os.path.join(SOURCE_ROOT, "systemd", "org.kvm_mced.Manager1.conf"),
+                os.path.join(bdir, "system.d"))
+    with open(os.path.join(bdir, "bus.conf"), "w") as f:
+        f.write(BUS_CONF.format(dir=bdir))
+    bus = sc.spawn(["dbus-daemon", "--config-file", os.path.join(bdir, "bus.conf"), "--nofork",
+                    "--print-address=1"], stdout=subprocess.PIPE, stdin=subprocess.DEVNULL)
+    address = bus.stdout.readline().decode().strip()  # printed once it listens
+    h.check(address.startswith("unix:"), f"dbus-daemon printed {address!r}")
+
+    def busctl(*args, user=None, check=True):
+        argv = ["busctl", f"--address={address}"] + list(args)
+        if user:
+            argv = ["setpriv", f"--reuid={user}", "--regid=nogroup", "--clear-groups"] + argv
+        r = subprocess.run(argv, capture_output=True, text=True, timeout=20)
+        if check and r.returncode != 0:
+            h.fail(f"{' '.join(args)}: {r.stderr.strip()}")
+        return r
+
+    env = Env(sc, kvm_mced)
+    live = env.live()
+    d = env.daemon(extra_args=["--bus-address", address])
+    d.wait_started()
+    h.poll_until(lambda: busctl("status", BUS_NAME, check=False).returncode == 0, 10,
+                 f"{BUS_NAME} on the bus")
+    mon = sc.spawn(["busctl", f"--address={address}", "monitor", BUS_NAME, "--json=short"],
+                   stdout=subprocess.PIPE, stdin=subprocess.DEVNULL)
+    os.set_blocking(mon.stdout.fileno(), False)
+    monitored = []
+
+    def seen(member):
+        chunk = mon.stdout.read()
+        if chunk:
+            monitored.extend(ln for ln in chunk.decode().splitlines() if ln.strip())
+        return [json.loads(ln) for ln in monitored
+                if json.loads(ln).get("member") == member]
+    # the monitor is attached once it sees our own call
+    h.poll_until(lambda: busctl("get-property", BUS_NAME, BUS_PATH, BUS_NAME, "Version")
+                 and seen("Get"), 10, "busctl monitor to see a call")
+
+    r = busctl("get-property", BUS_NAME, BUS_PATH, BUS_NAME, "OpenIncidents")
+    h.check(r.stdout.strip() == "u 0", f"OpenIncidents before any MCE: {r.stdout!r}")
+    # the interface is what docs/org.kvm_mced.Manager1.xml documents
+    xml = busctl("introspect", "--xml-interface", BUS_NAME, BUS_PATH).stdout
+    m = re.search(r'( *<interface name="org\.kvm_mced\.Manager1">.*?</interface>)', xml, re.S)
+    h.check(m is not None, "no org.kvm_mced.Manager1 interface in the introspection")
+    doc = os.path.join(SOURCE_ROOT, "docs", "org.kvm_mced.Manager1.xml")
+    if os.environ.get("MCED_TEST_REGENERATE"):
+        with open(doc, "w") as f:
+            f.write(m.group(1).strip() + "\n")
+    with open(doc) as f:
+        h.check(f.read().strip() == m.group(1).strip(),
+                f"{doc} differs from the live interface (MCED_TEST_REGENERATE=1 rewrites it)")
+
+    mark = d.mark()
+    live.kernel(h.ppc64_guest_ue(12, 4005, 3))
+    inc = d.wait_incident(5, "web1's incident to open", mark, event="opened")
+    h.poll_until(lambda: [s for s in seen("IncidentChanged")
+                          if s["payload"]["data"][:2] == [inc.id, "opened"]], 10,
+                 "IncidentChanged(opened) on the bus")
+    h.poll_until(lambda: seen("PropertiesChanged"), 10, "PropertiesChanged on the bus")
+    r = busctl("get-property", BUS_NAME, BUS_PATH, BUS_NAME, "OpenIncidents")
+    h.check(r.stdout.strip() == "u 1", f"OpenIncidents with web1's open: {r.stdout!r}")
+
+    r = busctl("--json=short", "call", BUS_NAME, BUS_PATH, BUS_NAME, "ListIncidents", "sst",
+               "web1", "", "0")
+    rows = json.loads(r.stdout)["data"][0]
+    h.check([row[:4] for row in rows] == [[inc.id, "web1", "guest", "open"]],
+            f"ListIncidents(web1): {rows}")
+    r = busctl("--json=short", "call", BUS_NAME, BUS_PATH, BUS_NAME, "ListIncidents", "sst",
+               "db1", "", "0")
+    h.check(json.loads(r.stdout)["data"][0] == [], f"ListIncidents(db1): {r.stdout}")
+    r = busctl("call", BUS_NAME, BUS_PATH, BUS_NAME, "ListIncidents", "sst", "", "severe-ish",
+               "0", check=False)
+    h.check(r.returncode != 0 and "Unknown class" in r.stderr, f"bad class: {r.stderr!r}")
+
+    # nobody reads everything...
+    r = busctl("--json=short", "call", BUS_NAME, BUS_PATH, BUS_NAME, "GetIncident", "s", inc.id,
+               user="nobody")
+    full = json.loads(json.loads(r.stdout)["data"][0])
+    h.check(full["id"] == inc.id and full["domain"] == "web1" and len(full["observations"]) >= 1,
+            f"GetIncident as nobody: {full}")
+    r = busctl("call", BUS_NAME, BUS_PATH, BUS_NAME, "GetIncident", "s", "i-0000000000000000",
+               check=False)
+    h.check(r.returncode != 0 and "No incident" in r.stderr, f"unknown id: {r.stderr!r}")
+    r = busctl("--json=short", "call", BUS_NAME, BUS_PATH, BUS_NAME, "Explain", "s", "web1",
+               user="nobody")
+    h.check("guest" in json.loads(r.stdout)["data"][0], f"Explain(web1): {r.stdout}")
+    r = busctl("get-property", BUS_NAME, BUS_PATH, BUS_NAME, "Health", user="nobody")
+    h.check(r.stdout.strip() == 's "ok"', f"Health: {r.stdout!r}")
+    # ...but cannot reload
+    mark = d.mark()
+    r = busctl("call", BUS_NAME, BUS_PATH, BUS_NAME, "Reload", user="nobody", check=False)
+    h.check(r.returncode != 0 and "Access denied" in r.stderr,
+            f"Reload as nobody: rc {r.returncode} {r.stderr!r}")
+    busctl("call", BUS_NAME, BUS_PATH, BUS_NAME, "Reload")
+    d.wait_line(lambda s: "Configuration reloaded" in s, 10, "the reload", mark)
+    d.drain()
+    h.check(len([ln for ln in d.lines[mark:] if "Configuration reloaded" in ln]) == 1,
+            "nobody's Reload reached the daemon")
+    d.stop()
+
+
 @case("host-degraded")
 def case_host_degraded(sc, kvm_mced):
     """Incidents on three domains within the period make the host degraded

@@ -595,7 +595,48 @@ def case_dbus(sc, kvm_mced):
     d.drain()
     h.check(len([ln for ln in d.lines[mark:] if "Configuration reloaded" in ln]) == 1,
             "nobody's Reload reached the daemon")
+
+    # kvm-mcectl, the operator's client of the same API
+    ctl_path = os.path.join(os.path.dirname(kvm_mced), "kvm-mcectl")
+
+    def ctl(*args, user=None):
+        argv = [ctl_path, f"--bus-address={address}"] + list(args)
+        if user:
+            argv = ["setpriv", f"--reuid={user}", "--regid=nogroup", "--clear-groups"] + argv
+        return subprocess.run(argv, capture_output=True, text=True, timeout=20)
+    r = ctl("--json", "status", user="nobody")
+    h.check(r.returncode == 0, f"kvm-mcectl status: {r.stderr}")
+    st = json.loads(r.stdout)
+    h.check(st["health"] == "ok" and st["open_incidents"] == 1 and st["source_state"] == "live",
+            f"kvm-mcectl status: {st}")
+    r = ctl("status")
+    h.check(r.returncode == 0 and "Open incidents:   1" in r.stdout, f"status table: {r.stdout}")
+    r = ctl("--json", "incidents", "--domain=web1", "--class=guest", "--since=1h")
+    h.check(r.returncode == 0 and [o["id"] for o in json.loads(r.stdout)] == [inc.id],
+            f"kvm-mcectl incidents: {r.stdout} {r.stderr}")
+    r = ctl("incidents")
+    h.check(r.returncode == 0 and inc.id in r.stdout and "web1" in r.stdout,
+            f"incidents table: {r.stdout}")
+    r = ctl("incidents", "--since=yesterday-ish")
+    h.check(r.returncode == 2 and "--since" in r.stderr, f"bad --since: {r.returncode} {r.stderr}")
+    r = ctl("incidents", "--class=bogus")
+    h.check(r.returncode == 2 and "Unknown class" in r.stderr, f"bad class: {r.returncode}")
+    r = ctl("show", inc.id)
+    h.check(r.returncode == 0 and "Domain:       web1" in r.stdout and "MCE: CPU12" in r.stdout,
+            f"kvm-mcectl show: {r.stdout}")
+    r = ctl("show", "i-0000000000000000")
+    h.check(r.returncode == 4, f"show of an unknown id: rc {r.returncode} {r.stderr}")
+    r = ctl("policy", "explain", "web1", user="nobody")
+    h.check(r.returncode == 0 and "guest" in r.stdout, f"policy explain: {r.stdout}")
+    r = ctl("reload", user="nobody")
+    h.check(r.returncode == 1 and "denied" in r.stderr.lower(),
+            f"reload as nobody: rc {r.returncode} {r.stderr}")
+    r = ctl("reload")
+    h.check(r.returncode == 0, f"reload as root: {r.stderr}")
     d.stop()
+    r = ctl("status")
+    h.check(r.returncode == 3 and "is kvm-mced running" in r.stderr,
+            f"status without the daemon: rc {r.returncode} {r.stderr}")
 
 
 @case("host-degraded")

@@ -1,0 +1,512 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * kvm-mcectl: ask the running kvm-mced over its D-Bus API.
+ *
+ * Exit status: 0 done; 1 the daemon refused or failed; 2 usage; 3 the
+ * daemon cannot be reached; 4 no such incident.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <json-c/json.h>
+#include <stdio.h>
+#include <string.h>
+#include <systemd/sd-bus.h>
+
+#include <glib.h>
+
+#include "mced-bus.h"
+#include "mced-json.h"
+
+enum {
+    EXIT_OK = 0,
+    EXIT_REFUSED = 1,
+    EXIT_USAGE = 2,
+    EXIT_UNREACHABLE = 3,
+    EXIT_NOT_FOUND = 4,
+};
+
+static gboolean arg_json;
+static char *arg_bus_address;
+static char *arg_domain;
+static char *arg_class;
+static char *arg_since;
+
+static const char usage_text[] =
+    "Usage: kvm-mcectl [--json] [--bus-address=ADDRESS] COMMAND [ARGS]\n"
+    "\n"
+    "Commands:\n"
+    "  status                      host health, open incidents, source, version\n"
+    "  incidents [--domain=D] [--class=C] [--since=T]\n"
+    "                              incidents, oldest first (T: 2h, 30m, 7d or an ISO 8601 time)\n"
+    "  show ID                     one incident with its observations and actions\n"
+    "  policy explain DOMAIN       which rules apply to DOMAIN and what each class would do\n"
+    "  reload                      re-read the configuration (root)\n"
+    "\n"
+    "Options:\n"
+    "  --json                      one JSON document on stdout, for scripts\n"
+    "  --bus-address=ADDRESS       talk to the daemon on this bus (default: the system bus)\n"
+    "\n"
+    "Exit status: 0 done, 1 refused or failed, 2 usage, 3 daemon not reachable, 4 not found.\n";
+
+static int
+usage_error(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
+
+static int
+usage_error(const char *fmt, ...)
+{
+    va_list ap;
+    g_autofree char *msg = NULL;
+
+    va_start(ap, fmt);
+    msg = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "kvm-mcectl: %s\nTry 'kvm-mcectl --help'.\n", msg);
+    return EXIT_USAGE;
+}
+
+static int
+open_bus(sd_bus **ret)
+{
+    int r;
+
+    if (arg_bus_address == NULL) {
+        r = sd_bus_open_system(ret);
+    } else {
+        r = sd_bus_new(ret);
+        if (r >= 0)
+            r = sd_bus_set_address(*ret, arg_bus_address);
+        if (r >= 0)
+            r = sd_bus_set_bus_client(*ret, 1);
+        if (r >= 0)
+            r = sd_bus_start(*ret);
+    }
+    if (r < 0) {
+        fprintf(stderr, "kvm-mcectl: cannot connect to the %s bus: %s\n",
+                arg_bus_address != NULL ? arg_bus_address : "system", g_strerror(-r));
+        return EXIT_UNREACHABLE;
+    }
+    return EXIT_OK;
+}
+
+/* Maps a failed call to a message and an exit status. */
+static int
+call_failed(const char *what, const sd_bus_error *error, int r)
+{
+    const char *name = error != NULL && error->name != NULL ? error->name : "";
+    const char *msg = error != NULL && error->message != NULL ? error->message : g_strerror(-r);
+
+    if (strcmp(name, SD_BUS_ERROR_ACCESS_DENIED) == 0) {
+        fprintf(stderr, "kvm-mcectl: %s: access denied, this needs root (%s)\n", what, msg);
+        return EXIT_REFUSED;
+    }
+    fprintf(stderr, "kvm-mcectl: %s: %s\n", what, msg);
+    if (strcmp(name, SD_BUS_ERROR_SERVICE_UNKNOWN) == 0 || strcmp(name, SD_BUS_ERROR_NO_REPLY) == 0
+        || strcmp(name, SD_BUS_ERROR_NAME_HAS_NO_OWNER) == 0) {
+        fprintf(stderr, "kvm-mcectl: is kvm-mced running? (systemctl status kvm-mced)\n");
+        return EXIT_UNREACHABLE;
+    }
+    if (strcmp(name, MCED_BUS_ERROR_NOT_FOUND) == 0)
+        return EXIT_NOT_FOUND;
+    if (strcmp(name, MCED_BUS_ERROR_INVALID) == 0)
+        return EXIT_USAGE;
+    return EXIT_REFUSED;
+}
+
+static char *
+format_time(guint64 usec)
+{
+    g_autoptr(GDateTime) t = NULL;
+
+    if (usec == 0)
+        return g_strdup("-");
+    t = g_date_time_new_from_unix_utc((gint64)(usec / G_USEC_PER_SEC));
+    return t != NULL ? g_date_time_format(t, "%Y-%m-%d %H:%M:%S UTC") : g_strdup("-");
+}
+
+static void
+print_json(json_object *obj)
+{
+    puts(json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED
+                                                 | JSON_C_TO_STRING_NOSLASHESCAPE));
+}
+
+/* ---- status ------------------------------------------------------------------ */
+
+static int
+get_string(sd_bus *bus, const char *prop, char **ret, sd_bus_error *error)
+{
+    return sd_bus_get_property_string(bus, MCED_BUS_NAME, MCED_BUS_PATH, MCED_BUS_INTERFACE, prop,
+                                      error, ret);
+}
+
+static int
+get_basic(sd_bus *bus, const char *prop, char type, void *ret, sd_bus_error *error)
+{
+    return sd_bus_get_property_trivial(bus, MCED_BUS_NAME, MCED_BUS_PATH, MCED_BUS_INTERFACE,
+                                       prop, error, type, ret);
+}
+
+static int
+cmd_status(sd_bus *bus)
+{
+    sd_bus_error error = SD_BUS_ERROR_NULL;
+    g_autofree char *version = NULL, *health = NULL, *source = NULL, *source_state = NULL;
+    uint32_t open = 0, domains = 0;
+    int dry_run = 0;
+    int r;
+
+    r = get_string(bus, "Version", &version, &error);
+    if (r >= 0)
+        r = get_string(bus, "Health", &health, &error);
+    if (r >= 0)
+        r = get_string(bus, "Source", &source, &error);
+    if (r >= 0)
+        r = get_string(bus, "SourceState", &source_state, &error);
+    if (r >= 0)
+        r = get_basic(bus, "OpenIncidents", 'u', &open, &error);
+    if (r >= 0)
+        r = get_basic(bus, "DomainsAffected", 'u', &domains, &error);
+    if (r >= 0)
+        r = get_basic(bus, "DryRun", 'b', &dry_run, &error);
+    if (r < 0) {
+        int ret = call_failed("cannot read the daemon's status", &error, r);
+        sd_bus_error_free(&error);
+        return ret;
+    }
+    if (arg_json) {
+        g_autoptr(json_object) o = json_object_new_object();
+
+        json_object_object_add(o, "version", json_object_new_string(version));
+        json_object_object_add(o, "health", json_object_new_string(health));
+        json_object_object_add(o, "open_incidents", json_object_new_int64(open));
+        json_object_object_add(o, "domains_affected", json_object_new_int64(domains));
+        json_object_object_add(o, "dry_run", json_object_new_boolean(dry_run));
+        json_object_object_add(o, "source", json_object_new_string(source));
+        json_object_object_add(o, "source_state", json_object_new_string(source_state));
+        print_json(o);
+    } else {
+        printf("Health:           %s\n", health);
+        printf("Open incidents:   %u\n", open);
+        printf("Domains affected: %u\n", domains);
+        printf("Dry run:          %s\n", dry_run ? "yes (decisions are logged, nothing is done)"
+                                                  : "no");
+        printf("Source:           %s (%s)\n", source, source_state);
+        printf("Version:          %s\n", version);
+    }
+    return EXIT_OK;
+}
+
+/* ---- incidents -------------------------------------------------------------- */
+
+static gboolean
+parse_since(const char *text, guint64 *ret)
+{
+    g_autoptr(GDateTime) t = g_date_time_new_from_iso8601(text, NULL);
+    char *end = NULL;
+    guint64 n;
+    gint64 unit;
+
+    if (t != NULL) {
+        *ret = (guint64)g_date_time_to_unix(t) * G_USEC_PER_SEC;
+        return TRUE;
+    }
+    if (!g_ascii_isdigit(text[0]))
+        return FALSE;
+    errno = 0;
+    n = g_ascii_strtoull(text, &end, 10);
+    if (errno != 0 || end == text)
+        return FALSE;
+    if (strcmp(end, "s") == 0)
+        unit = G_USEC_PER_SEC;
+    else if (strcmp(end, "m") == 0)
+        unit = G_GINT64_CONSTANT(60) * G_USEC_PER_SEC;
+    else if (strcmp(end, "h") == 0)
+        unit = G_GINT64_CONSTANT(3600) * G_USEC_PER_SEC;
+    else if (strcmp(end, "d") == 0)
+        unit = G_GINT64_CONSTANT(86400) * G_USEC_PER_SEC;
+    else
+        return FALSE;
+    if (n > (guint64)(g_get_real_time() / unit))
+        return FALSE;
+    *ret = (guint64)(g_get_real_time() - (gint64)n * unit);
+    return TRUE;
+}
+
+static int
+cmd_incidents(sd_bus *bus)
+{
+    sd_bus_error error = SD_BUS_ERROR_NULL;
+    sd_bus_message *reply = NULL;
+    g_autoptr(json_object) list = json_object_new_array();
+    guint64 since = 0;
+    int r;
+
+    if (arg_since != NULL && !parse_since(arg_since, &since))
+        return usage_error("--since: '%s' is not a duration (30m, 2h, 7d) or an ISO 8601 time",
+                           arg_since);
+    r = sd_bus_call_method(bus, MCED_BUS_NAME, MCED_BUS_PATH, MCED_BUS_INTERFACE,
+                           "ListIncidents", &error, &reply, "sst",
+                           arg_domain != NULL ? arg_domain : "", arg_class != NULL ? arg_class : "",
+                           (uint64_t)since);
+    if (r < 0) {
+        int ret = call_failed("cannot list incidents", &error, r);
+        sd_bus_error_free(&error);
+        return ret;
+    }
+    r = sd_bus_message_enter_container(reply, 'a', "(sssssttu)");
+    while (r > 0) {
+        const char *id, *domain, *klass, *state, *severity;
+        uint64_t first, last;
+        uint32_t n;
+        json_object *o;
+
+        r = sd_bus_message_read(reply, "(sssssttu)", &id, &domain, &klass, &state, &severity,
+                                &first, &last, &n);
+        if (r <= 0)
+            break;
+        o = json_object_new_object();
+        json_object_object_add(o, "id", json_object_new_string(id));
+        json_object_object_add(o, "domain", *domain != '\0' ? json_object_new_string(domain)
+                                                            : NULL);
+        json_object_object_add(o, "class", json_object_new_string(klass));
+        json_object_object_add(o, "state", json_object_new_string(state));
+        json_object_object_add(o, "severity", json_object_new_string(severity));
+        json_object_object_add(o, "first_us", json_object_new_int64((int64_t)first));
+        json_object_object_add(o, "last_us", json_object_new_int64((int64_t)last));
+        json_object_object_add(o, "n_observations", json_object_new_int64(n));
+        json_object_array_add(list, o);
+    }
+    sd_bus_message_unref(reply);
+    if (r < 0) {
+        fprintf(stderr, "kvm-mcectl: malformed reply from the daemon: %s\n", g_strerror(-r));
+        return EXIT_REFUSED;
+    }
+    if (arg_json) {
+        print_json(list);
+        return EXIT_OK;
+    }
+    if (json_object_array_length(list) == 0) {
+        puts("No incidents.");
+        return EXIT_OK;
+    }
+    printf("%-18s  %-20s  %-9s  %-6s  %-9s  %-23s  %s\n", "ID", "DOMAIN", "CLASS", "STATE",
+           "SEVERITY", "LAST SEEN", "OBS");
+    for (size_t i = 0; i < json_object_array_length(list); i++) {
+        json_object *o = json_object_array_get_idx(list, i);
+        json_object *v;
+        g_autofree char *when = NULL;
+        const char *dom;
+
+        json_object_object_get_ex(o, "domain", &v);
+        dom = v != NULL ? json_object_get_string(v) : "(host)";
+        json_object_object_get_ex(o, "last_us", &v);
+        when = format_time((guint64)json_object_get_int64(v));
+#define S(k) (json_object_object_get_ex(o, k, &v) ? json_object_get_string(v) : "")
+        printf("%-18s  %-20s  %-9s  %-6s  %-9s  %-23s  %s\n", S("id"), dom, S("class"), S("state"),
+               S("severity"), when, S("n_observations"));
+#undef S
+    }
+    return EXIT_OK;
+}
+
+/* ---- show -------------------------------------------------------------------- */
+
+static int
+cmd_show(sd_bus *bus, const char *id)
+{
+    sd_bus_error error = SD_BUS_ERROR_NULL;
+    sd_bus_message *reply = NULL;
+    g_autoptr(json_object) inc = NULL;
+    const char *text = NULL;
+    json_object *v, *arr;
+    int r;
+
+    r = sd_bus_call_method(bus, MCED_BUS_NAME, MCED_BUS_PATH, MCED_BUS_INTERFACE, "GetIncident",
+                           &error, &reply, "s", id);
+    if (r < 0) {
+        int ret = call_failed("cannot show the incident", &error, r);
+        sd_bus_error_free(&error);
+        return ret;
+    }
+    if (sd_bus_message_read(reply, "s", &text) > 0)
+        inc = json_tokener_parse(text);
+    sd_bus_message_unref(reply);
+    if (inc == NULL) {
+        fprintf(stderr, "kvm-mcectl: malformed reply from the daemon\n");
+        return EXIT_REFUSED;
+    }
+    if (arg_json) {
+        print_json(inc);
+        return EXIT_OK;
+    }
+#define S(k) (json_object_object_get_ex(inc, k, &v) && v != NULL ? json_object_get_string(v) : "-")
+    printf("Incident:     %s\n", S("id"));
+    printf("Domain:       %s", S("domain"));
+    if (json_object_object_get_ex(inc, "domain_uuid", &v) && v != NULL)
+        printf(" (%s)", json_object_get_string(v));
+    printf("\nClass:        %s\nState:        %s\nSeverity:     %s\nDisposition:  %s\n",
+           S("class"), S("state"), S("severity"), S("disposition"));
+    printf("Error type:   %s\n", S("error_type"));
+    {
+        g_autofree char *first = NULL, *last = NULL;
+
+        json_object_object_get_ex(inc, "first_us", &v);
+        first = format_time((guint64)json_object_get_int64(v));
+        json_object_object_get_ex(inc, "last_us", &v);
+        last = format_time((guint64)json_object_get_int64(v));
+        printf("First seen:   %s\nLast seen:    %s\n", first, last);
+    }
+    printf("Host CPUs:    %s\nvCPUs:        %s\nAddresses:    %s\n", S("host_cpus"), S("vcpus"),
+           S("addresses"));
+    printf("Observations: %s\n", S("n_observations"));
+#undef S
+    if (json_object_object_get_ex(inc, "observations", &arr)) {
+        for (size_t i = 0; i < json_object_array_length(arr); i++) {
+            json_object *o = json_object_array_get_idx(arr, i);
+            json_object *kind = NULL, *lines = NULL;
+
+            json_object_object_get_ex(o, "kind", &kind);
+            printf("  [%s]\n", kind != NULL ? json_object_get_string(kind) : "?");
+            if (json_object_object_get_ex(o, "lines", &lines)
+                && json_object_is_type(lines, json_type_array))
+                for (size_t k = 0; k < json_object_array_length(lines); k++)
+                    printf("    %s\n", json_object_get_string(json_object_array_get_idx(lines, k)));
+        }
+    }
+    if (json_object_object_get_ex(inc, "actions", &arr)) {
+        printf("Actions:\n");
+        for (size_t i = 0; i < json_object_array_length(arr); i++) {
+            json_object *a = json_object_array_get_idx(arr, i);
+            json_object *act = NULL, *res = NULL, *det = NULL, *t = NULL;
+            g_autofree char *when = NULL;
+
+            json_object_object_get_ex(a, "action", &act);
+            json_object_object_get_ex(a, "result", &res);
+            json_object_object_get_ex(a, "detail", &det);
+            json_object_object_get_ex(a, "time_us", &t);
+            when = format_time((guint64)json_object_get_int64(t));
+            printf("  %s  %s %s%s%s\n", when, json_object_get_string(act),
+                   json_object_get_string(res), det != NULL ? ": " : "",
+                   det != NULL ? json_object_get_string(det) : "");
+        }
+    }
+    return EXIT_OK;
+}
+
+/* ---- policy explain, reload ----------------------------------------------- */
+
+static int
+cmd_explain(sd_bus *bus, const char *domain)
+{
+    sd_bus_error error = SD_BUS_ERROR_NULL;
+    sd_bus_message *reply = NULL;
+    const char *text = NULL;
+    int r;
+
+    r = sd_bus_call_method(bus, MCED_BUS_NAME, MCED_BUS_PATH, MCED_BUS_INTERFACE, "Explain",
+                           &error, &reply, "s", domain);
+    if (r < 0) {
+        int ret = call_failed("cannot explain the policy", &error, r);
+        sd_bus_error_free(&error);
+        return ret;
+    }
+    if (sd_bus_message_read(reply, "s", &text) <= 0)
+        text = "";
+    if (arg_json) {
+        g_autoptr(json_object) o = json_object_new_object();
+
+        json_object_object_add(o, "domain", json_object_new_string(domain));
+        json_object_object_add(o, "explanation", json_object_new_string(text));
+        print_json(o);
+    } else {
+        fputs(text, stdout);
+    }
+    sd_bus_message_unref(reply);
+    return EXIT_OK;
+}
+
+static int
+cmd_reload(sd_bus *bus)
+{
+    sd_bus_error error = SD_BUS_ERROR_NULL;
+    int r;
+
+    r = sd_bus_call_method(bus, MCED_BUS_NAME, MCED_BUS_PATH, MCED_BUS_INTERFACE, "Reload",
+                           &error, NULL, "");
+    if (r < 0) {
+        int ret = call_failed("reload refused", &error, r);
+        sd_bus_error_free(&error);
+        return ret;
+    }
+    if (arg_json)
+        puts("{ \"reloaded\": true }");
+    return EXIT_OK;
+}
+
+/* ---- main ------------------------------------------------------------------ */
+
+int
+main(int argc, char **argv)
+{
+    static const GOptionEntry entries[] = {
+        { "json", 0, 0, G_OPTION_ARG_NONE, &arg_json, NULL, NULL },
+        { "bus-address", 0, 0, G_OPTION_ARG_STRING, &arg_bus_address, NULL, NULL },
+        { "domain", 0, 0, G_OPTION_ARG_STRING, &arg_domain, NULL, NULL },
+        { "class", 0, 0, G_OPTION_ARG_STRING, &arg_class, NULL, NULL },
+        { "since", 0, 0, G_OPTION_ARG_STRING, &arg_since, NULL, NULL },
+        { NULL },
+    };
+    g_autoptr(GOptionContext) ctx = g_option_context_new(NULL);
+    g_autoptr(GError) error = NULL;
+    sd_bus *bus = NULL;
+    const char *cmd;
+    int ret;
+
+    g_option_context_set_help_enabled(ctx, FALSE);
+    g_option_context_add_main_entries(ctx, entries, NULL);
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            fputs(usage_text, stdout);
+            return EXIT_OK;
+        }
+        if (strcmp(argv[i], "--version") == 0) {
+            printf("kvm-mcectl %s\n", PACKAGE_VERSION);
+            return EXIT_OK;
+        }
+    }
+    if (!g_option_context_parse(ctx, &argc, &argv, &error))
+        return usage_error("%s", error->message);
+    if (argc < 2)
+        return usage_error("name a command");
+    cmd = argv[1];
+    if ((arg_domain != NULL || arg_class != NULL || arg_since != NULL)
+        && strcmp(cmd, "incidents") != 0)
+        return usage_error("--domain, --class and --since go with 'incidents'");
+
+    if (strcmp(cmd, "status") != 0 && strcmp(cmd, "incidents") != 0 && strcmp(cmd, "show") != 0
+        && strcmp(cmd, "policy") != 0 && strcmp(cmd, "reload") != 0)
+        ret = usage_error("unknown command '%s'", cmd);
+    else if ((strcmp(cmd, "show") == 0 && argc != 3)
+             || (strcmp(cmd, "policy") == 0 && (argc != 4 || strcmp(argv[2], "explain") != 0))
+             || (strcmp(cmd, "show") != 0 && strcmp(cmd, "policy") != 0 && argc != 2))
+        ret = usage_error("wrong arguments for '%s'", cmd);
+    else if ((ret = open_bus(&bus)) != EXIT_OK)
+        ;
+    else if (strcmp(cmd, "status") == 0)
+        ret = cmd_status(bus);
+    else if (strcmp(cmd, "incidents") == 0)
+        ret = cmd_incidents(bus);
+    else if (strcmp(cmd, "show") == 0)
+        ret = cmd_show(bus, argv[2]);
+    else if (strcmp(cmd, "policy") == 0)
+        ret = cmd_explain(bus, argv[3]);
+    else
+        ret = cmd_reload(bus);
+    sd_bus_flush_close_unref(bus);
+    g_free(arg_bus_address);
+    g_free(arg_domain);
+    g_free(arg_class);
+    g_free(arg_since);
+    return ret;
+}

@@ -24,6 +24,7 @@ packages=(
     # start a global libvirtd; tests/system creates the libvirt-qemu account)
     libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients
     qemu-system-x86 qemu-system-ppc qemu-utils dbus
+    util-linux man-db # setpriv for unprivileged D-Bus callers; man -l for the pages
 )
 
 missing=()

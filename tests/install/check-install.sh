@@ -8,8 +8,8 @@
 # Usage: check-install.sh BUILD_DIR SOURCE_DIR
 set -euo pipefail
 build=$1 src=$2
-for p in systemd-analyze journalctl; do
-    command -v "$p" >/dev/null || { echo "SKIP $p is not installed (apt-get install systemd)"; exit 77; }
+for p in systemd-analyze journalctl man; do
+    command -v "$p" >/dev/null || { echo "SKIP $p is not installed (apt-get install systemd man-db)"; exit 77; }
 done
 dest=$(mktemp -d /tmp/mced-install.XXXXXX)
 trap 'rm -rf "$dest"' EXIT
@@ -69,6 +69,20 @@ policy=$(find "$dest" -name org.kvm_mced.Manager1.conf -path '*/dbus-1/system.d/
 [ -n "$policy" ] || fail "no D-Bus policy under a dbus-1/system.d directory"
 python3 -c 'import sys, xml.dom.minidom; xml.dom.minidom.parse(sys.argv[1])' "$policy" ||
     fail "the D-Bus policy is not well-formed XML"
+
+# The manual pages render without a warning.
+mandir=$(introspect mandir)
+case $mandir in /*) ;; *) mandir=$prefix/$mandir ;; esac
+for page in man8/kvm-mced.8 man5/kvm-mced.conf.5 man1/kvm-mcectl.1; do
+    [ -f "$dest$mandir/$page" ] || fail "no $mandir/$page"
+    grep -q '@VERSION@' "$dest$mandir/$page" && fail "$page: the version was not filled in"
+    if command -v man >/dev/null; then
+        LC_ALL=C MANWIDTH=80 man -l "$dest$mandir/$page" 2>"$scratch/man.err" >"$scratch/man.out" ||
+            fail "man -l $page"
+        [ -s "$scratch/man.err" ] && { cat "$scratch/man.err" >&2; fail "man -l $page warned"; }
+        grep -q "NAME" "$scratch/man.out" || fail "$page rendered without a NAME section"
+    fi
+done
 
 "$dest$sbindir/kvm-mced" --check-config --config "$dest$sysconfdir/kvm-mced/kvm-mced.conf" ||
     fail "the shipped configuration does not validate"

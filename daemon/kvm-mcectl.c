@@ -31,6 +31,7 @@ static char *arg_bus_address;
 static char *arg_domain;
 static char *arg_class;
 static char *arg_since;
+static char *arg_ack_domain; /* ack --domain=D */
 
 static const char usage_text[] =
     "Usage: kvm-mcectl [--json] [--bus-address=ADDRESS] COMMAND [ARGS]\n"
@@ -40,7 +41,9 @@ static const char usage_text[] =
     "  incidents [--domain=D] [--class=C] [--since=T]\n"
     "                              incidents, oldest first (T: 2h, 30m, 7d or an ISO 8601 time)\n"
     "  show ID                     one incident with its observations and actions\n"
+    "  domains                     domains that had incidents, with their health and counts\n"
     "  policy explain DOMAIN       which rules apply to DOMAIN and what each class would do\n"
+    "  ack ID | ack --domain=D     reset the counters and health of a domain (root)\n"
     "  reload                      re-read the configuration (root)\n"
     "\n"
     "Options:\n"
@@ -394,6 +397,98 @@ cmd_show(sd_bus *bus, const char *id)
     return EXIT_OK;
 }
 
+/* ---- domains, ack --------------------------------------------------------------- */
+
+static int
+cmd_domains(sd_bus *bus)
+{
+    sd_bus_error error = SD_BUS_ERROR_NULL;
+    sd_bus_message *reply = NULL;
+    g_autoptr(json_object) list = json_object_new_array();
+    int r;
+
+    r = sd_bus_call_method(bus, MCED_BUS_NAME, MCED_BUS_PATH, MCED_BUS_INTERFACE, "ListDomains",
+                           &error, &reply, "");
+    if (r < 0) {
+        int ret = call_failed("cannot list domains", &error, r);
+        sd_bus_error_free(&error);
+        return ret;
+    }
+    r = sd_bus_message_enter_container(reply, 'a', "(ssstttt)");
+    while (r > 0) {
+        const char *name, *uuid, *health;
+        uint64_t last, corrected, guest, fatal;
+        json_object *o;
+
+        r = sd_bus_message_read(reply, "(ssstttt)", &name, &uuid, &health, &last, &corrected,
+                                &guest, &fatal);
+        if (r <= 0)
+            break;
+        o = json_object_new_object();
+        json_object_object_add(o, "name", json_object_new_string(name));
+        json_object_object_add(o, "uuid", json_object_new_string(uuid));
+        json_object_object_add(o, "health", json_object_new_string(health));
+        json_object_object_add(o, "last_incident_us", json_object_new_int64((int64_t)last));
+        json_object_object_add(o, "corrected", json_object_new_int64((int64_t)corrected));
+        json_object_object_add(o, "guest", json_object_new_int64((int64_t)guest));
+        json_object_object_add(o, "fatal", json_object_new_int64((int64_t)fatal));
+        json_object_array_add(list, o);
+    }
+    sd_bus_message_unref(reply);
+    if (r < 0) {
+        fprintf(stderr, "kvm-mcectl: malformed reply from the daemon: %s\n", g_strerror(-r));
+        return EXIT_REFUSED;
+    }
+    if (arg_json) {
+        print_json(list);
+        return EXIT_OK;
+    }
+    if (json_object_array_length(list) == 0) {
+        puts("No domain has had an incident.");
+        return EXIT_OK;
+    }
+    printf("%-20s  %-36s  %-8s  %-23s  %9s  %5s  %5s\n", "DOMAIN", "UUID", "HEALTH",
+           "LAST INCIDENT", "CORRECTED", "GUEST", "FATAL");
+    for (size_t i = 0; i < json_object_array_length(list); i++) {
+        json_object *o = json_object_array_get_idx(list, i);
+        json_object *v;
+        g_autofree char *when = NULL;
+
+        json_object_object_get_ex(o, "last_incident_us", &v);
+        when = format_time((guint64)json_object_get_int64(v));
+#define S(k) (json_object_object_get_ex(o, k, &v) ? json_object_get_string(v) : "")
+        printf("%-20s  %-36s  %-8s  %-23s  %9s  %5s  %5s\n", S("name"), S("uuid"), S("health"),
+               when, S("corrected"), S("guest"), S("fatal"));
+#undef S
+    }
+    return EXIT_OK;
+}
+
+static int
+cmd_ack(sd_bus *bus, const char *what)
+{
+    sd_bus_error error = SD_BUS_ERROR_NULL;
+    sd_bus_message *reply = NULL;
+    const char *domain = NULL;
+    int r;
+
+    r = sd_bus_call_method(bus, MCED_BUS_NAME, MCED_BUS_PATH, MCED_BUS_INTERFACE, "Acknowledge",
+                           &error, &reply, "s", what);
+    if (r < 0) {
+        int ret = call_failed("cannot acknowledge", &error, r);
+        sd_bus_error_free(&error);
+        return ret;
+    }
+    if (sd_bus_message_read(reply, "s", &domain) <= 0)
+        domain = what;
+    if (arg_json)
+        printf("{ \"acknowledged\": \"%s\" }\n", domain);
+    else
+        printf("Domain '%s' acknowledged: its counters start again from zero.\n", domain);
+    sd_bus_message_unref(reply);
+    return EXIT_OK;
+}
+
 /* ---- policy explain, reload ----------------------------------------------- */
 
 static int
@@ -480,13 +575,24 @@ main(int argc, char **argv)
     if (argc < 2)
         return usage_error("name a command");
     cmd = argv[1];
+    if (strcmp(cmd, "ack") == 0) {
+        arg_ack_domain = arg_domain;
+        arg_domain = NULL;
+    }
     if ((arg_domain != NULL || arg_class != NULL || arg_since != NULL)
         && strcmp(cmd, "incidents") != 0)
         return usage_error("--domain, --class and --since go with 'incidents'");
 
     if (strcmp(cmd, "status") != 0 && strcmp(cmd, "incidents") != 0 && strcmp(cmd, "show") != 0
-        && strcmp(cmd, "policy") != 0 && strcmp(cmd, "reload") != 0)
+        && strcmp(cmd, "policy") != 0 && strcmp(cmd, "reload") != 0
+        && strcmp(cmd, "domains") != 0 && strcmp(cmd, "ack") != 0)
         ret = usage_error("unknown command '%s'", cmd);
+    else if (strcmp(cmd, "ack") == 0 && (argc == 3) == (arg_ack_domain != NULL))
+        ret = usage_error("ack takes an incident ID or --domain=D");
+    else if (strcmp(cmd, "ack") == 0)
+        ret = (ret = open_bus(&bus)) != EXIT_OK
+                  ? ret
+                  : cmd_ack(bus, arg_ack_domain != NULL ? arg_ack_domain : argv[2]);
     else if ((strcmp(cmd, "show") == 0 && argc != 3)
              || (strcmp(cmd, "policy") == 0 && (argc != 4 || strcmp(argv[2], "explain") != 0))
              || (strcmp(cmd, "show") != 0 && strcmp(cmd, "policy") != 0 && argc != 2))
@@ -501,6 +607,8 @@ main(int argc, char **argv)
         ret = cmd_show(bus, argv[2]);
     else if (strcmp(cmd, "policy") == 0)
         ret = cmd_explain(bus, argv[3]);
+    else if (strcmp(cmd, "domains") == 0)
+        ret = cmd_domains(bus);
     else
         ret = cmd_reload(bus);
     sd_bus_flush_close_unref(bus);
@@ -508,5 +616,6 @@ main(int argc, char **argv)
     g_free(arg_domain);
     g_free(arg_class);
     g_free(arg_since);
+    g_free(arg_ack_domain);
     return ret;
 }

@@ -249,6 +249,57 @@ method_reload(sd_bus_message *m, void *userdata, sd_bus_error *error)
     return sd_bus_reply_method_return(m, NULL);
 }
 
+static int
+method_list_domains(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+    McedBus *b = userdata;
+    g_autoptr(json_object) all = b->handlers.domains(b->user_data);
+    sd_bus_message *reply = NULL;
+    size_t n = all != NULL ? json_object_array_length(all) : 0;
+    int r;
+
+    r = sd_bus_message_new_method_return(m, &reply);
+    if (r >= 0)
+        r = sd_bus_message_open_container(reply, 'a', "(ssstttt)");
+    for (size_t i = 0; r >= 0 && i < n; i++) {
+        json_object *o = json_object_array_get_idx(all, i);
+
+        r = sd_bus_message_append(reply, "(ssstttt)", str_or_empty(o, "name"),
+                                  str_or_empty(o, "uuid"), str_or_empty(o, "health"),
+                                  (uint64_t)u64_of(o, "last_us"), (uint64_t)u64_of(o, "corrected"),
+                                  (uint64_t)u64_of(o, "guest"), (uint64_t)u64_of(o, "fatal"));
+    }
+    if (r >= 0)
+        r = sd_bus_message_close_container(reply);
+    if (r >= 0)
+        r = sd_bus_send(NULL, reply, NULL);
+    sd_bus_message_unref(reply);
+    return r;
+}
+
+static int
+method_acknowledge(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+    McedBus *b = userdata;
+    g_autofree char *domain = NULL;
+    const char *what;
+    int r = require_root(m, error);
+
+    if (r < 0)
+        return r;
+    r = sd_bus_message_read(m, "s", &what);
+    if (r < 0)
+        return r;
+    if (*what == '\0' || !g_utf8_validate(what, -1, NULL))
+        return sd_bus_error_set(error, MCED_BUS_ERROR_INVALID,
+                                "Name an incident id, a domain name or a UUID");
+    if (!b->handlers.acknowledge(b->user_data, what, &domain))
+        return sd_bus_error_setf(error, MCED_BUS_ERROR_NOT_FOUND,
+                                 "No incident or domain with counters named '%s'", what);
+    mced_bus_status_changed(b);
+    return sd_bus_reply_method_return(m, "s", domain);
+}
+
 /* ---- properties --------------------------------------------------------- */
 
 static int
@@ -297,7 +348,11 @@ static const sd_bus_vtable manager_vtable[] = {
                             method_get_incident, OPEN),
     SD_BUS_METHOD_WITH_ARGS("Explain", SD_BUS_ARGS("s", domain), SD_BUS_RESULT("s", text),
                             method_explain, OPEN),
+    SD_BUS_METHOD_WITH_ARGS("ListDomains", SD_BUS_NO_ARGS,
+                            SD_BUS_RESULT("a(ssstttt)", domains), method_list_domains, OPEN),
     SD_BUS_METHOD_WITH_ARGS("Reload", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, method_reload, OPEN),
+    SD_BUS_METHOD_WITH_ARGS("Acknowledge", SD_BUS_ARGS("s", what), SD_BUS_RESULT("s", domain),
+                            method_acknowledge, OPEN),
     SD_BUS_SIGNAL_WITH_ARGS("IncidentChanged",
                             SD_BUS_ARGS("s", id, "s", event, "s", domain, "s", class), 0),
     SD_BUS_SIGNAL_WITH_ARGS("ActionChanged",

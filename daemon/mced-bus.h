@@ -7,7 +7,7 @@
  *   interface  org.kvm_mced.Manager1
  *
  * Reading (properties, List/Get/Explain) is open to every local user;
- * anything that changes state (Reload) is for root only, checked on the
+ * anything that changes state (Reload, Acknowledge) is for root only, checked on the
  * caller's credentials as well as by the bus policy file. docs/dbus.md is
  * the reference.
  */
@@ -49,6 +49,12 @@ typedef struct {
     /* One incident with its observations and actions, or NULL. */
     json_object *(*incident)(gpointer user_data, const char *id);
     char *(*explain)(gpointer user_data, const char *domain);
+    /* Domains with counters: JSON objects (name, uuid, health, last_us,
+     * corrected, guest, fatal), a new array. */
+    json_object *(*domains)(gpointer user_data);
+    /* Reset the counters and health metadata of a domain (name or UUID),
+     * or of the domain of incident @what ("i-..."). FALSE: not found. */
+    gboolean (*acknowledge)(gpointer user_data, const char *what, char **ret_domain);
     gboolean (*reload)(gpointer user_data, GError **error);
 } McedBusHandlers;
 

@@ -17,6 +17,7 @@
 #include "mced-bus.h"
 #include "mced-hooks.h"
 #include "mced-incident.h"
+#include "mced-json.h"
 #include "mced-policy.h"
 #include "mced-libvirt.h"
 #include "mced-qmp.h"
@@ -1284,6 +1285,97 @@ bus_explain(gpointer user_data, const char *domain)
                                dc != NULL ? dc->last_action_us : 0, g_get_real_time());
 }
 
+static const char *
+counters_health(const McedDomainCounters *c)
+{
+    guint64 total = 0;
+
+    for (int i = 0; i < _MCED_CLASS_MAX; i++)
+        total += c->incidents[i];
+    return c->incidents[MCED_CLASS_FATAL] > 0 ? "fatal" : total > 0 ? "degraded" : "healthy";
+}
+
+static json_object *
+bus_domains(gpointer user_data)
+{
+    McedDaemon *d = user_data;
+    json_object *arr = json_object_new_array();
+    GHashTableIter it;
+    gpointer value;
+
+    g_hash_table_iter_init(&it, d->state->domains);
+    while (g_hash_table_iter_next(&it, NULL, &value)) {
+        const McedDomainCounters *c = value;
+        json_object *o;
+
+        if (c->name == NULL && c->uuid == NULL)
+            continue; /* the host's own counters */
+        o = json_object_new_object();
+        json_object_object_add(o, "name", mced_json_string_new(c->name));
+        json_object_object_add(o, "uuid", mced_json_string_new(c->uuid));
+        json_object_object_add(o, "health", json_object_new_string(counters_health(c)));
+        json_object_object_add(o, "last_us", json_object_new_int64(c->last_incident_us));
+        json_object_object_add(o, "corrected",
+                               json_object_new_int64((gint64)c->incidents[MCED_CLASS_CORRECTED]));
+        json_object_object_add(o, "guest",
+                               json_object_new_int64((gint64)c->incidents[MCED_CLASS_GUEST]));
+        json_object_object_add(o, "fatal",
+                               json_object_new_int64((gint64)c->incidents[MCED_CLASS_FATAL]));
+        json_object_array_add(arr, o);
+    }
+    return arr;
+}
+
+/* The operator has dealt with a domain: its counters start again from
+ * zero and its metadata says healthy. */
+static gboolean
+bus_acknowledge(gpointer user_data, const char *what, char **ret_domain)
+{
+    McedDaemon *d = user_data;
+    McedIncident *inc = g_str_has_prefix(what, "i-") ? find_incident(d, what) : NULL;
+    const char *name = what;
+    GHashTableIter it;
+    gpointer key, value;
+    McedDomainCounters *found = NULL;
+    const char *found_key = NULL;
+    g_autofree char *label = NULL;
+    g_autofree char *uuid = NULL;
+
+    if (inc != NULL && inc->vm != NULL)
+        name = inc->vm->uuid != NULL ? inc->vm->uuid : inc->vm->name;
+    g_hash_table_iter_init(&it, d->state->domains);
+    while (g_hash_table_iter_next(&it, &key, &value)) {
+        McedDomainCounters *c = value;
+
+        if ((c->name != NULL || c->uuid != NULL)
+            && (g_strcmp0(c->name, name) == 0 || g_strcmp0(c->uuid, name) == 0
+                || g_strcmp0(c->last_incident_id, what) == 0)) {
+            found = c;
+            found_key = key;
+        }
+    }
+    if (found == NULL)
+        return FALSE;
+    label = g_strdup(found->name != NULL ? found->name : found->uuid);
+    uuid = g_strdup(found->uuid);
+    g_hash_table_remove(d->state->domains, found_key);
+    if (uuid != NULL) {
+        g_hash_table_remove(d->health_inc, uuid);
+        g_hash_table_remove(d->health_act, uuid);
+        if (d->libvirt != NULL)
+            mced_libvirt_set_health(d->libvirt, uuid,
+                                    "<health state=\"healthy\" incidents=\"0\"/>",
+                                    on_health_written, d);
+    }
+    mced_log_event(d->log, LOG_NOTICE, NULL,
+                   "Domain '%s' acknowledged by the operator: its counters start again from "
+                   "zero", label);
+    d->dirty = TRUE;
+    schedule_save(d);
+    *ret_domain = g_steal_pointer(&label);
+    return TRUE;
+}
+
 static gboolean
 bus_reload(gpointer user_data, GError **error)
 {
@@ -1298,6 +1390,8 @@ start_bus(McedDaemon *d)
         .incidents = bus_incidents,
         .incident = bus_incident,
         .explain = bus_explain,
+        .domains = bus_domains,
+        .acknowledge = bus_acknowledge,
         .reload = bus_reload,
     };
     g_autoptr(GError) error = NULL;

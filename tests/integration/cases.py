@@ -633,6 +633,21 @@ def case_dbus(sc, kvm_mced):
             f"reload as nobody: rc {r.returncode} {r.stderr}")
     r = ctl("reload")
     h.check(r.returncode == 0, f"reload as root: {r.stderr}")
+
+    # once web1's incident closes it counts against web1; an ack resets that
+    d.wait_incident(10, "web1's incident to close", inc.index, event="closed", name="web1")
+    r = ctl("--json", "domains", user="nobody")
+    doms = json.loads(r.stdout) if r.returncode == 0 else r.stderr
+    h.check([(o["name"], o["health"], o["guest"]) for o in doms] == [("web1", "degraded", 1)],
+            f"kvm-mcectl domains: {doms}")
+    r = ctl("ack", inc.id, user="nobody")
+    h.check(r.returncode == 1 and "needs root" in r.stderr, f"ack as nobody: {r.stderr}")
+    r = ctl("ack", "--domain=nosuchvm")
+    h.check(r.returncode == 4, f"ack of an unknown domain: rc {r.returncode} {r.stderr}")
+    r = ctl("ack", inc.id)
+    h.check(r.returncode == 0 and "'web1' acknowledged" in r.stdout, f"ack: {r.stdout} {r.stderr}")
+    r = ctl("--json", "domains")
+    h.check(json.loads(r.stdout) == [], f"domains after the ack: {r.stdout}")
     d.stop()
     r = ctl("status")
     h.check(r.returncode == 3 and "is kvm-mced running" in r.stderr,

@@ -84,6 +84,16 @@ for page in man8/kvm-mced.8 man5/kvm-mced.conf.5 man1/kvm-mcectl.1; do
     fi
 done
 
+# kvm-mcectl and its bash completion.
+bindir=$(introspect bindir)
+case $bindir in /*) ;; *) bindir=$prefix/$bindir ;; esac
+[ -x "$dest$bindir/kvm-mcectl" ] || fail "no executable $bindir/kvm-mcectl"
+completion=$(find "$dest" -path '*/bash-completion/completions/kvm-mcectl')
+[ -n "$completion" ] || fail "no bash completion for kvm-mcectl"
+got=$(bash -c 'source "$1"; compopt() { :; }; COMP_WORDS=(kvm-mcectl inc); COMP_CWORD=1
+               _kvm_mcectl; echo "${COMPREPLY[*]}"' _ "$completion")
+[ "$got" = incidents ] || fail "completion of 'kvm-mcectl inc' gave '$got'"
+
 "$dest$sbindir/kvm-mced" --check-config --config "$dest$sysconfdir/kvm-mced/kvm-mced.conf" ||
     fail "the shipped configuration does not validate"
 echo "installed tree OK"

@@ -222,6 +222,29 @@ def t_override(sc, kvm_mced):
     h.check(g.qemu_pid() != qemu, "the override's restart did not happen")
 
 
+def bios_ticks(lv, name):
+    """The guest's BIOS tick counter (dword at physical 0x46C), read over HMP."""
+    out = lv.virsh("qemu-monitor-command", name, "--hmp", "xp /1wx 0x46c").stdout
+    m = re.search(r"^[0-9a-fx]+:\s+0x([0-9a-f]+)", out.strip())
+    if m is None:
+        h.fail(f"cannot read the tick counter: {out!r}")
+    return int(m.group(1), 16)
+
+
+def cmos_write(lv, name, index, value):
+    lv.virsh("qemu-monitor-command", name, "--hmp", f"o /b 0x70 {index:#x}")
+    lv.virsh("qemu-monitor-command", name, "--hmp", f"o /b 0x71 {value:#x}")
+
+
+def cmos_read(lv, name, index):
+    lv.virsh("qemu-monitor-command", name, "--hmp", f"o /b 0x70 {index:#x}")
+    out = lv.virsh("qemu-monitor-command", name, "--hmp", "i /b 0x71").stdout
+    m = re.search(r"=\s*0x([0-9a-f]+)", out)
+    if m is None:
+        h.fail(f"cannot read CMOS: {out!r}")
+    return int(m.group(1), 16)
+
+
 def history_actions(w, incident_id, n):
     """The (action, result) pairs the history holds for an incident, once
     it has been written with at least @n of them (after an action ends)."""
@@ -254,11 +277,25 @@ def t_migrate(sc, kvm_mced):
     dst.start()
     w = migrate_world(sc, kvm_mced, dst.uri)
     g = Guest(w.lv, "movevm", sc.path, mode="idle", memory_mib=64).start()
+    # State that must survive: a byte written into the guest's CMOS RAM (a
+    # fresh boot would find it zeroed), and the BIOS tick counter the guest
+    # keeps advancing (0000:046C, 18.2/s), which must carry on from there.
+    marker = 0xA7
+    cmos_write(w.lv, "movevm", 0x5B, marker)
+    h.check(cmos_read(w.lv, "movevm", 0x5B) == marker, "cannot read back the CMOS marker")
     mark = w.d.mark()
     w.live.kernel(h.ppc64_guest_ue(8, g.vcpu_thread_ids()[0], 0))
+    before = bios_ticks(w.lv, "movevm")
     line = action_line(w, "migrate", "succeeded", mark, timeout=90)
     h.check(dst.uri in line, f"migrated where? {line}")
     h.check(dst.domains() == ["movevm"], f"running on the destination: {dst.domains()}")
+    after = bios_ticks(dst, "movevm")
+    h.poll_until(lambda: bios_ticks(dst, "movevm") > after, 10,
+                 "the guest's clock to keep ticking on the destination")
+    h.check(after >= before, f"the guest's tick counter went from {before} to {after}: "
+                             "its memory did not survive the migration")
+    h.check(cmos_read(dst, "movevm", 0x5B) == marker,
+            "the guest's CMOS marker did not survive the migration")
     w.d.drain()
     h.check([ln for ln in w.d.lines[mark:] if "Migration of domain 'movevm': pass" in ln],
             "no migration progress was logged")

@@ -1032,7 +1032,8 @@ start_evacuation(McedDaemon *d)
         g_array_append_val(v, e);
         g_ptr_array_add(uuids, dom->uuid);
     }
-    mced_policy_sort_evacuees(d->policy, &g_array_index(v, McedEvacuee, 0), v->len);
+    if (v->len > 0)
+        mced_policy_sort_evacuees(d->policy, &g_array_index(v, McedEvacuee, 0), v->len);
     for (guint i = 0; i < v->len; i++) {
         const McedDomainInfo *dom =
             mced_libvirt_lookup_name(d->libvirt, g_array_index(v, McedEvacuee, i).name);
@@ -1055,6 +1056,7 @@ check_host(McedDaemon *d)
     g_autofree char *reason = NULL;
     GHashTableIter it;
     gpointer key, value;
+    const gint64 *latest_v;
     gboolean degraded;
 
     g_hash_table_iter_init(&it, d->state->domains);
@@ -1069,10 +1071,11 @@ check_host(McedDaemon *d)
         if (t > 0)
             g_array_append_val(latest, t);
     }
+    /* An empty GArray has no data: no pointer arithmetic on it. */
+    latest_v = latest->len > 0 ? &g_array_index(latest, gint64, 0) : NULL;
     degraded = mced_policy_host_degraded(d->policy, host != NULL ? host->times[MCED_CLASS_HOST]
                                                                  : NULL,
-                                         &g_array_index(latest, gint64, 0), latest->len,
-                                         g_get_real_time(), &reason);
+                                         latest_v, latest->len, g_get_real_time(), &reason);
     if (degraded && !d->host_degraded) {
         d->host_degraded = TRUE;
         mced_log_event(d->log, LOG_CRIT, MCED_MSGID_HOST_DEGRADED, "This host is degraded: %s",

@@ -116,6 +116,27 @@ call_failed(const char *what, const sd_bus_error *error, int r)
     return EXIT_REFUSED;
 }
 
+/* Calls @member on the manager; on failure reports "@what: ..." and
+ * returns the exit status (> 0). */
+static int
+call(sd_bus *bus, const char *member, const char *what, sd_bus_message **reply,
+     const char *types, ...)
+{
+    sd_bus_error error = SD_BUS_ERROR_NULL;
+    va_list ap;
+    int r;
+
+    va_start(ap, types);
+    r = sd_bus_call_methodv(bus, MCED_BUS_NAME, MCED_BUS_PATH, MCED_BUS_INTERFACE, member, &error,
+                            reply, types, ap);
+    va_end(ap);
+    if (r >= 0)
+        return EXIT_OK;
+    r = call_failed(what, &error, r);
+    sd_bus_error_free(&error);
+    return r;
+}
+
 static char *
 format_time(guint64 usec)
 {
@@ -239,7 +260,6 @@ parse_since(const char *text, guint64 *ret)
 static int
 cmd_incidents(sd_bus *bus)
 {
-    sd_bus_error error = SD_BUS_ERROR_NULL;
     sd_bus_message *reply = NULL;
     g_autoptr(json_object) list = json_object_new_array();
     guint64 since = 0;
@@ -248,15 +268,11 @@ cmd_incidents(sd_bus *bus)
     if (arg_since != NULL && !parse_since(arg_since, &since))
         return usage_error("--since: '%s' is not a duration (30m, 2h, 7d) or an ISO 8601 time",
                            arg_since);
-    r = sd_bus_call_method(bus, MCED_BUS_NAME, MCED_BUS_PATH, MCED_BUS_INTERFACE,
-                           "ListIncidents", &error, &reply, "sst",
-                           arg_domain != NULL ? arg_domain : "", arg_class != NULL ? arg_class : "",
-                           (uint64_t)since);
-    if (r < 0) {
-        int ret = call_failed("cannot list incidents", &error, r);
-        sd_bus_error_free(&error);
-        return ret;
-    }
+    r = call(bus, "ListIncidents", "cannot list incidents", &reply, "sst",
+             arg_domain != NULL ? arg_domain : "", arg_class != NULL ? arg_class : "",
+             (uint64_t)since);
+    if (r != EXIT_OK)
+        return r;
     r = sd_bus_message_enter_container(reply, 'a', "(sssssttu)");
     while (r > 0) {
         const char *id, *domain, *klass, *state, *severity;
@@ -318,20 +334,15 @@ cmd_incidents(sd_bus *bus)
 static int
 cmd_show(sd_bus *bus, const char *id)
 {
-    sd_bus_error error = SD_BUS_ERROR_NULL;
     sd_bus_message *reply = NULL;
     g_autoptr(json_object) inc = NULL;
     const char *text = NULL;
     json_object *v, *arr;
     int r;
 
-    r = sd_bus_call_method(bus, MCED_BUS_NAME, MCED_BUS_PATH, MCED_BUS_INTERFACE, "GetIncident",
-                           &error, &reply, "s", id);
-    if (r < 0) {
-        int ret = call_failed("cannot show the incident", &error, r);
-        sd_bus_error_free(&error);
-        return ret;
-    }
+    r = call(bus, "GetIncident", "cannot show the incident", &reply, "s", id);
+    if (r != EXIT_OK)
+        return r;
     if (sd_bus_message_read(reply, "s", &text) > 0)
         inc = json_tokener_parse(text);
     sd_bus_message_unref(reply);
@@ -402,18 +413,13 @@ cmd_show(sd_bus *bus, const char *id)
 static int
 cmd_domains(sd_bus *bus)
 {
-    sd_bus_error error = SD_BUS_ERROR_NULL;
     sd_bus_message *reply = NULL;
     g_autoptr(json_object) list = json_object_new_array();
     int r;
 
-    r = sd_bus_call_method(bus, MCED_BUS_NAME, MCED_BUS_PATH, MCED_BUS_INTERFACE, "ListDomains",
-                           &error, &reply, "");
-    if (r < 0) {
-        int ret = call_failed("cannot list domains", &error, r);
-        sd_bus_error_free(&error);
-        return ret;
-    }
+    r = call(bus, "ListDomains", "cannot list domains", &reply, "");
+    if (r != EXIT_OK)
+        return r;
     r = sd_bus_message_enter_container(reply, 'a', "(ssstttt)");
     while (r > 0) {
         const char *name, *uuid, *health;
@@ -467,18 +473,13 @@ cmd_domains(sd_bus *bus)
 static int
 cmd_ack(sd_bus *bus, const char *what)
 {
-    sd_bus_error error = SD_BUS_ERROR_NULL;
     sd_bus_message *reply = NULL;
     const char *domain = NULL;
     int r;
 
-    r = sd_bus_call_method(bus, MCED_BUS_NAME, MCED_BUS_PATH, MCED_BUS_INTERFACE, "Acknowledge",
-                           &error, &reply, "s", what);
-    if (r < 0) {
-        int ret = call_failed("cannot acknowledge", &error, r);
-        sd_bus_error_free(&error);
-        return ret;
-    }
+    r = call(bus, "Acknowledge", "cannot acknowledge", &reply, "s", what);
+    if (r != EXIT_OK)
+        return r;
     if (sd_bus_message_read(reply, "s", &domain) <= 0)
         domain = what;
     if (arg_json)
@@ -494,18 +495,13 @@ cmd_ack(sd_bus *bus, const char *what)
 static int
 cmd_explain(sd_bus *bus, const char *domain)
 {
-    sd_bus_error error = SD_BUS_ERROR_NULL;
     sd_bus_message *reply = NULL;
     const char *text = NULL;
     int r;
 
-    r = sd_bus_call_method(bus, MCED_BUS_NAME, MCED_BUS_PATH, MCED_BUS_INTERFACE, "Explain",
-                           &error, &reply, "s", domain);
-    if (r < 0) {
-        int ret = call_failed("cannot explain the policy", &error, r);
-        sd_bus_error_free(&error);
-        return ret;
-    }
+    r = call(bus, "Explain", "cannot explain the policy", &reply, "s", domain);
+    if (r != EXIT_OK)
+        return r;
     if (sd_bus_message_read(reply, "s", &text) <= 0)
         text = "";
     if (arg_json) {
@@ -524,16 +520,11 @@ cmd_explain(sd_bus *bus, const char *domain)
 static int
 cmd_reload(sd_bus *bus)
 {
-    sd_bus_error error = SD_BUS_ERROR_NULL;
     int r;
 
-    r = sd_bus_call_method(bus, MCED_BUS_NAME, MCED_BUS_PATH, MCED_BUS_INTERFACE, "Reload",
-                           &error, NULL, "");
-    if (r < 0) {
-        int ret = call_failed("reload refused", &error, r);
-        sd_bus_error_free(&error);
-        return ret;
-    }
+    r = call(bus, "Reload", "reload refused", NULL, "");
+    if (r != EXIT_OK)
+        return r;
     if (arg_json)
         puts("{ \"reloaded\": true }");
     return EXIT_OK;

@@ -179,8 +179,6 @@ run_explain(GError **error)
     const McedDomainCounters *dc = NULL;
     const GArray *times[_MCED_CLASS_MAX] = { NULL };
     const char *dir;
-    GHashTableIter it;
-    gpointer value;
 
     if (policy == NULL)
         return FALSE;
@@ -191,12 +189,7 @@ run_explain(GError **error)
     state = mced_store_load_readonly(store, &warning, error);
     if (state == NULL)
         return FALSE;
-    g_hash_table_iter_init(&it, state->domains);
-    while (g_hash_table_iter_next(&it, NULL, &value)) {
-        const McedDomainCounters *c = value;
-        if (g_strcmp0(c->name, arg_explain) == 0 || g_strcmp0(c->uuid, arg_explain) == 0)
-            dc = c;
-    }
+    dc = mced_state_find_domain(state, arg_explain);
     for (int k = 0; dc != NULL && k < _MCED_CLASS_MAX; k++)
         times[k] = dc->times[k];
     text = mced_policy_explain(policy, dc != NULL && dc->name != NULL ? dc->name : arg_explain,

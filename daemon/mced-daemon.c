@@ -1262,20 +1262,10 @@ static char *
 bus_explain(gpointer user_data, const char *domain)
 {
     McedDaemon *d = user_data;
-    const McedDomainCounters *dc = NULL;
+    const McedDomainCounters *dc = mced_state_find_domain(d->state, domain);
     const GArray *times[_MCED_CLASS_MAX] = { NULL };
     g_autoptr(McedPolicyOverride) override = NULL;
     const McedDomainInfo *dom = NULL;
-    GHashTableIter it;
-    gpointer value;
-
-    g_hash_table_iter_init(&it, d->state->domains);
-    while (g_hash_table_iter_next(&it, NULL, &value)) {
-        const McedDomainCounters *c = value;
-
-        if (g_strcmp0(c->name, domain) == 0 || g_strcmp0(c->uuid, domain) == 0)
-            dc = c;
-    }
     for (int k = 0; dc != NULL && k < _MCED_CLASS_MAX; k++)
         times[k] = dc->times[k];
     if (d->libvirt != NULL)
@@ -1336,32 +1326,30 @@ bus_acknowledge(gpointer user_data, const char *what, char **ret_domain)
 {
     McedDaemon *d = user_data;
     McedIncident *inc = g_str_has_prefix(what, "i-") ? find_incident(d, what) : NULL;
-    const char *name = what;
-    GHashTableIter it;
-    gpointer key, value;
     McedDomainCounters *found = NULL;
-    const char *found_key = NULL;
     g_autofree char *label = NULL;
     g_autofree char *uuid = NULL;
 
     if (inc != NULL && inc->vm != NULL)
-        name = inc->vm->uuid != NULL ? inc->vm->uuid : inc->vm->name;
-    g_hash_table_iter_init(&it, d->state->domains);
-    while (g_hash_table_iter_next(&it, &key, &value)) {
-        McedDomainCounters *c = value;
+        found = mced_state_find_domain(d->state,
+                                       inc->vm->uuid != NULL ? inc->vm->uuid : inc->vm->name);
+    else if (g_str_has_prefix(what, "i-")) {
+        GHashTableIter it;
+        gpointer value;
 
-        if ((c->name != NULL || c->uuid != NULL)
-            && (g_strcmp0(c->name, name) == 0 || g_strcmp0(c->uuid, name) == 0
-                || g_strcmp0(c->last_incident_id, what) == 0)) {
-            found = c;
-            found_key = key;
-        }
+        /* An incident already in the history: its domain's last one. */
+        g_hash_table_iter_init(&it, d->state->domains);
+        while (found == NULL && g_hash_table_iter_next(&it, NULL, &value))
+            if (g_strcmp0(((McedDomainCounters *)value)->last_incident_id, what) == 0)
+                found = value;
+    } else {
+        found = mced_state_find_domain(d->state, what);
     }
-    if (found == NULL)
+    if (found == NULL || (found->name == NULL && found->uuid == NULL))
         return FALSE;
     label = g_strdup(found->name != NULL ? found->name : found->uuid);
     uuid = g_strdup(found->uuid);
-    g_hash_table_remove(d->state->domains, found_key);
+    g_hash_table_remove(d->state->domains, found->key);
     if (uuid != NULL) {
         g_hash_table_remove(d->health_inc, uuid);
         g_hash_table_remove(d->health_act, uuid);

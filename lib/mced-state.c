@@ -136,6 +136,25 @@ replace_string(char **field, const char *value)
 }
 
 McedDomainCounters *
+mced_state_find_domain(const McedState *st, const char *name_or_uuid)
+{
+    GHashTableIter it;
+    gpointer value;
+    McedDomainCounters *found = NULL;
+
+    g_return_val_if_fail(st != NULL && name_or_uuid != NULL, NULL);
+    g_hash_table_iter_init(&it, st->domains);
+    while (g_hash_table_iter_next(&it, NULL, &value)) {
+        McedDomainCounters *c = value;
+
+        if ((c->name != NULL && strcmp(c->name, name_or_uuid) == 0)
+            || (c->uuid != NULL && g_ascii_strcasecmp(c->uuid, name_or_uuid) == 0))
+            found = c;
+    }
+    return found;
+}
+
+McedDomainCounters *
 mced_state_count_incident(McedState *st, const McedIncident *inc)
 {
     const char *key;

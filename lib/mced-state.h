@@ -78,6 +78,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(McedState, mced_state_free)
 /* Count a closed (or newly opened, per caller) incident against its domain. */
 McedDomainCounters *mced_state_count_incident(McedState *st, const McedIncident *inc);
 void mced_state_remember_id(McedState *st, const char *id);
+/* The counters of a domain by name or UUID (never the host's), or NULL. */
+McedDomainCounters *mced_state_find_domain(const McedState *st, const char *name_or_uuid);
 /* Record that an incident of @klass opened at @when for @vm (NULL: host). */
 McedDomainCounters *mced_state_note_incident_time(McedState *st, const McedVmRef *vm,
                                                   McedIncidentClass klass, gint64 when);

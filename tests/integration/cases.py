@@ -654,6 +654,56 @@ def case_dbus(sc, kvm_mced):
             f"status without the daemon: rc {r.returncode} {r.stderr}")
 
 
+@case("doctor")
+def case_doctor(sc, kvm_mced):
+    """kvm-mcectl doctor on fixtures: the memory-failure sysctls from a /proc
+    fixture (off is a failure with a fix, on is fine), a KVM device that is
+    not there, a writable and a missing state directory, no daemon."""
+    ctl_path = os.path.join(os.path.dirname(kvm_mced), "kvm-mcectl")
+    proc = sc.mkdir("proc")
+    os.makedirs(os.path.join(proc, "sys", "vm"))
+
+    def sysctls(recovery, early):
+        for name, value in (("memory_failure_recovery", recovery),
+                            ("memory_failure_early_kill", early)):
+            with open(os.path.join(proc, "sys", "vm", name), "w") as f:
+                f.write(f"{value}\n")
+
+    def doctor(state_dir):
+        r = subprocess.run([ctl_path, "--json", "--bus-address=unix:path=/nonexistent/bus",
+                            "doctor", f"--procfs-root={proc}", "--kvm-device=/nonexistent/kvm",
+                            f"--state-directory={state_dir}"],
+                           capture_output=True, text=True, timeout=30)
+        h.check(r.returncode in (0, 1), f"doctor: rc {r.returncode} {r.stderr}")
+        return r.returncode, {o["check"]: o for o in json.loads(r.stdout)}
+
+    sysctls(0, 0)
+    rc, found = doctor(sc.mkdir("state"))
+    h.check(rc == 1, f"doctor with failures exited {rc}")
+    h.check(found["kvm"]["result"] == "fail" and "/nonexistent/kvm" in found["kvm"]["detail"]
+            and found["kvm"]["fix"], f"kvm: {found['kvm']}")
+    mfr = found["memory_failure_recovery"]
+    h.check(mfr["result"] == "fail" and "vm.memory_failure_recovery = 0" == mfr["detail"]
+            and "sysctl -w vm.memory_failure_recovery=1" in mfr["fix"], f"recovery: {mfr}")
+    h.check(found["state-directory"]["result"] == "ok", f"state: {found['state-directory']}")
+    h.check(found["daemon"]["result"] == "warn", f"daemon: {found['daemon']}")
+    h.check(found["journal"]["result"] in ("ok", "warn", "fail"), f"journal: {found['journal']}")
+
+    sysctls(1, 1)
+    rc, found = doctor(sc.join("no-such-state"))
+    h.check(found["memory_failure_recovery"]["result"] == "ok", f"{found}")
+    h.check(found["state-directory"]["result"] == "warn"
+            and "No such file" in found["state-directory"]["detail"], f"{found}")
+    # human output: one line per check, a fix under each problem, a total
+    r = subprocess.run([ctl_path, "--bus-address=unix:path=/nonexistent/bus", "doctor",
+                        f"--procfs-root={proc}", "--kvm-device=/nonexistent/kvm"],
+                       capture_output=True, text=True, timeout=30)
+    h.check(re.search(r"^fail +kvm +cannot open /nonexistent/kvm", r.stdout, re.M) is not None
+            and "fix: load the KVM module" in r.stdout
+            and re.search(r"^\d+ failed, \d+ warnings$", r.stdout, re.M) is not None,
+            f"doctor table: {r.stdout}")
+
+
 @case("host-degraded")
 def case_host_degraded(sc, kvm_mced):
     """Incidents on three domains within the period make the host degraded

@@ -192,21 +192,24 @@ mced_parse_size(const char *s, guint64 *ret)
     return TRUE;
 }
 
-/* "1h", "5s", "500ms" for a range message: the largest exact unit. */
-static char *
-format_duration(guint64 us)
+/* The largest exact unit; a single day stays "24h", the way thresholds
+ * are usually written. */
+char *
+mced_format_duration(gint64 us)
 {
-    if (us != 0 && us % G_TIME_SPAN_DAY == 0)
-        return g_strdup_printf("%" G_GUINT64_FORMAT "d", us / G_TIME_SPAN_DAY);
+    if (us < 0)
+        us = 0;
+    if (us > G_TIME_SPAN_DAY && us % G_TIME_SPAN_DAY == 0)
+        return g_strdup_printf("%" G_GINT64_FORMAT "d", us / G_TIME_SPAN_DAY);
     if (us != 0 && us % G_TIME_SPAN_HOUR == 0)
-        return g_strdup_printf("%" G_GUINT64_FORMAT "h", us / G_TIME_SPAN_HOUR);
+        return g_strdup_printf("%" G_GINT64_FORMAT "h", us / G_TIME_SPAN_HOUR);
     if (us != 0 && us % G_TIME_SPAN_MINUTE == 0)
-        return g_strdup_printf("%" G_GUINT64_FORMAT "m", us / G_TIME_SPAN_MINUTE);
+        return g_strdup_printf("%" G_GINT64_FORMAT "m", us / G_TIME_SPAN_MINUTE);
     if (us != 0 && us % G_TIME_SPAN_SECOND == 0)
-        return g_strdup_printf("%" G_GUINT64_FORMAT "s", us / G_TIME_SPAN_SECOND);
+        return g_strdup_printf("%" G_GINT64_FORMAT "s", us / G_TIME_SPAN_SECOND);
     if (us % G_TIME_SPAN_MILLISECOND == 0)
-        return g_strdup_printf("%" G_GUINT64_FORMAT "ms", us / G_TIME_SPAN_MILLISECOND);
-    return g_strdup_printf("%" G_GUINT64_FORMAT "us", us);
+        return g_strdup_printf("%" G_GINT64_FORMAT "ms", us / G_TIME_SPAN_MILLISECOND);
+    return g_strdup_printf("%" G_GINT64_FORMAT "us", us);
 }
 
 static char *
@@ -414,8 +417,8 @@ apply_value(McedConfig *cfg, const KeyInfo *info, const char *value)
         if (!mced_parse_duration(value, &us))
             return g_strdup_printf("bad duration '%s' (expected e.g. 500ms, 5s, 2m)", value);
         if ((guint64)us < info->min || (guint64)us > info->max) {
-            g_autofree char *lo = format_duration(info->min);
-            g_autofree char *hi = format_duration(info->max);
+            g_autofree char *lo = mced_format_duration((gint64)info->min);
+            g_autofree char *hi = mced_format_duration((gint64)info->max);
             return g_strdup_printf("duration '%s' is out of range (%s .. %s)", value, lo, hi);
         }
         *(gint64 *)field = us;

@@ -61,6 +61,8 @@ McedConfig *mced_config_load(const char *main_file, GError **error);
 
 /* "500ms", "5s", "2m", "1h", "24h", "7d"; a bare number is seconds. */
 gboolean mced_parse_duration(const char *s, gint64 *ret_us);
+/* The other way: "500ms", "5s", "24h", "7d" (the largest exact unit). */
+char *mced_format_duration(gint64 us);
 /* "65536", "64K", "8M", "1G" (powers of 1024). */
 gboolean mced_parse_size(const char *s, guint64 *ret);
 

@@ -116,33 +116,13 @@ action_allowed_as_fallback(McedActionKind a)
 
 /* ---- formatting -------------------------------------------------------- */
 
-/* "24h", "7d", "5m", "500ms": the largest exact unit, but a day reads as
- * 24h, the way thresholds are usually written. */
-static char *
-format_duration(gint64 us)
-{
-    if (us < 0)
-        us = 0;
-    if (us > G_TIME_SPAN_DAY && us % G_TIME_SPAN_DAY == 0)
-        return g_strdup_printf("%" G_GINT64_FORMAT "d", us / G_TIME_SPAN_DAY);
-    if (us != 0 && us % G_TIME_SPAN_HOUR == 0)
-        return g_strdup_printf("%" G_GINT64_FORMAT "h", us / G_TIME_SPAN_HOUR);
-    if (us != 0 && us % G_TIME_SPAN_MINUTE == 0)
-        return g_strdup_printf("%" G_GINT64_FORMAT "m", us / G_TIME_SPAN_MINUTE);
-    if (us != 0 && us % G_TIME_SPAN_SECOND == 0)
-        return g_strdup_printf("%" G_GINT64_FORMAT "s", us / G_TIME_SPAN_SECOND);
-    if (us % G_TIME_SPAN_MILLISECOND == 0)
-        return g_strdup_printf("%" G_GINT64_FORMAT "ms", us / G_TIME_SPAN_MILLISECOND);
-    return g_strdup_printf("%" G_GINT64_FORMAT "us", us);
-}
-
 /* A rounded-up whole second form for spans measured from a clock. */
 static char *
 format_span(gint64 us)
 {
     gint64 s = (us + G_TIME_SPAN_SECOND - 1) / G_TIME_SPAN_SECOND;
 
-    return format_duration(s * G_TIME_SPAN_SECOND);
+    return mced_format_duration(s * G_TIME_SPAN_SECOND);
 }
 
 static void
@@ -150,7 +130,7 @@ append_step(GString *out, const McedLadderStep *s)
 {
     g_string_append(out, mced_action_to_string(s->action));
     if (s->n > 0) {
-        g_autofree char *period = format_duration(s->period_us);
+        g_autofree char *period = mced_format_duration(s->period_us);
         g_string_append_printf(out, " after %u/%s", s->n, period);
     }
 }
@@ -606,8 +586,8 @@ parse_duration_in(const char *value, gint64 min, gint64 max, gint64 *ret)
     if (!mced_parse_duration(value, &us))
         return g_strdup_printf("bad duration '%s' (expected e.g. 500ms, 5s, 2m)", value);
     if (us < min || us > max) {
-        g_autofree char *lo = format_duration(min);
-        g_autofree char *hi = format_duration(max);
+        g_autofree char *lo = mced_format_duration(min);
+        g_autofree char *hi = mced_format_duration(max);
         return g_strdup_printf("duration '%s' is out of range (%s .. %s)", value, lo, hi);
     }
     *ret = us;
@@ -1173,7 +1153,7 @@ select_dry_run(const McedPolicy *p, const McedPolicyInput *in)
 static char *
 count_text(guint n, McedIncidentClass c, gint64 period_us)
 {
-    g_autofree char *period = format_duration(period_us);
+    g_autofree char *period = mced_format_duration(period_us);
 
     return g_strdup_printf("%u %s incident%s in %s", n, mced_incident_class_to_string(c),
                            n == 1 ? "" : "s", period);
@@ -1298,7 +1278,7 @@ mced_policy_host_degraded(const McedPolicy *p, const GArray *host_times,
                           const gint64 *domain_latest_us, gsize n_domains, gint64 now_us,
                           char **ret_reason)
 {
-    g_autofree char *period = format_duration(p->degraded_period_us);
+    g_autofree char *period = mced_format_duration(p->degraded_period_us);
     guint host = mced_policy_count_in_window(host_times, now_us, p->degraded_period_us);
     guint domains = 0;
 
@@ -1392,7 +1372,7 @@ explain_class(GString *out, const McedPolicy *p, const McedPolicyInput *in)
         if (s->n == 0) {
             g_string_append_printf(out, "  %-28s every incident\n", step);
         } else {
-            g_autofree char *period = format_duration(s->period_us);
+            g_autofree char *period = mced_format_duration(s->period_us);
             guint n = mced_policy_count_in_window(in->times, in->now_us, s->period_us);
             g_string_append_printf(out, "  %-28s %u of %u in the last %s\n", step, n, s->n,
                                    period);
@@ -1417,7 +1397,7 @@ mced_policy_explain(const McedPolicy *p, const char *name, const char *uuid,
 {
     GString *out = g_string_new(NULL);
     g_autoptr(GPtrArray) matched = g_ptr_array_new();
-    g_autofree char *cooldown = format_duration(p->cooldown_us);
+    g_autofree char *cooldown = mced_format_duration(p->cooldown_us);
 
     g_string_append_printf(out, "domain: %s\n", name != NULL ? name : "(none)");
     if (uuid != NULL)

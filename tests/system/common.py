@@ -12,57 +12,16 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import time
 
-EXIT_SKIP = 77
-
-
-class Skip(Exception):
-    """Raised by a case that cannot run here; the runner exits 77."""
-
-
-class Failure(AssertionError):
-    pass
-
-
-def fail(msg):
-    raise Failure(msg)
-
-
-def check(cond, msg):
-    if not cond:
-        raise Failure(msg)
-
-
-def log(msg):
-    print(f"# {msg}", flush=True)
-
-
-class Deadline:
-    def __init__(self, seconds):
-        self.seconds = seconds
-        self.end = time.monotonic() + seconds
-
-    def left(self):
-        return max(0.0, self.end - time.monotonic())
-
-    def expired(self):
-        return time.monotonic() >= self.end
-
-
-def poll_until(pred, timeout, what, interval=0.05):
-    """Test pred() until it returns something true (which is returned) or
-    the deadline passes (Failure naming what). For states that have no
-    event to wait on: a file's content, domstate, a process ending."""
-    d = Deadline(timeout)
-    while True:
-        v = pred()
-        if v:
-            return v
-        if d.expired():
-            fail(f"timed out after {timeout:g}s waiting for {what}")
-        time.sleep(min(interval, d.left()))
+# Failures, skips, deadlines and polling are the integration harness's, so
+# that one exception type means "the case failed" across both suites.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                                "integration"))
+from harness import (EXIT_SKIP, Deadline, Failure, Skip, check, fail, log,  # noqa: E402,F401
+                     poll_until)
 
 
 def proc_state(pid):

@@ -8,27 +8,13 @@
 #include "mced-config.h"
 #include "mced-error.h"
 #include "mced-state.h"
+#include "test-util.h"
 
 typedef struct {
     char *dir;  /* a fresh directory per test */
     char *main; /* <dir>/kvm-mced.conf (not created) */
     char *dropins;
 } Fixture;
-
-static void
-remove_tree(const char *path)
-{
-    g_autoptr(GDir) d = g_dir_open(path, 0, NULL);
-    const char *name;
-
-    if (d != NULL) {
-        while ((name = g_dir_read_name(d)) != NULL) {
-            g_autofree char *child = g_build_filename(path, name, NULL);
-            remove_tree(child);
-        }
-    }
-    g_remove(path);
-}
 
 static void
 fixture_setup(Fixture *f, gconstpointer data)
@@ -44,7 +30,7 @@ fixture_setup(Fixture *f, gconstpointer data)
 static void
 fixture_teardown(Fixture *f, gconstpointer data)
 {
-    remove_tree(f->dir);
+    test_remove_tree(f->dir);
     g_free(f->dir);
     g_free(f->main);
     g_free(f->dropins);
@@ -53,10 +39,7 @@ fixture_teardown(Fixture *f, gconstpointer data)
 static void
 write_text(const char *path, const char *text)
 {
-    g_autoptr(GError) error = NULL;
-
-    g_file_set_contents(path, text, -1, &error);
-    g_assert_no_error(error);
+    test_write_file(path, text, -1);
 }
 
 static void

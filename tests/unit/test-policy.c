@@ -8,6 +8,7 @@
 #include "mced-config.h"
 #include "mced-error.h"
 #include "mced-policy.h"
+#include "test-util.h"
 
 #define HOUR G_TIME_SPAN_HOUR
 #define NOW  (1000 * G_TIME_SPAN_DAY) /* the injected clock */
@@ -23,21 +24,6 @@ typedef struct {
 } Fixture;
 
 static void
-remove_tree(const char *path)
-{
-    g_autoptr(GDir) d = g_dir_open(path, 0, NULL);
-    const char *name;
-
-    if (d != NULL) {
-        while ((name = g_dir_read_name(d)) != NULL) {
-            g_autofree char *child = g_build_filename(path, name, NULL);
-            remove_tree(child);
-        }
-    }
-    g_remove(path);
-}
-
-static void
 fixture_setup(Fixture *f, gconstpointer data)
 {
     g_autoptr(GError) error = NULL;
@@ -50,7 +36,7 @@ fixture_setup(Fixture *f, gconstpointer data)
 static void
 fixture_teardown(Fixture *f, gconstpointer data)
 {
-    remove_tree(f->dir);
+    test_remove_tree(f->dir);
     g_free(f->dir);
     g_free(f->main);
 }
@@ -58,10 +44,7 @@ fixture_teardown(Fixture *f, gconstpointer data)
 static void
 write_text(const char *path, const char *text)
 {
-    g_autoptr(GError) error = NULL;
-
-    g_file_set_contents(path, text, -1, &error);
-    g_assert_no_error(error);
+    test_write_file(path, text, -1);
 }
 
 /* Loads @path the way the daemon does: the configuration loader first

@@ -16,6 +16,7 @@
 #include "mced-json.h"
 #include "mced-observation-json.h"
 #include "mced-state.h"
+#include "test-util.h"
 
 #define FIXED_NOW_S G_GINT64_CONSTANT(1700000000)
 
@@ -23,22 +24,6 @@ typedef struct {
     char *dir;        /* a fresh state directory per test */
     char *state_path; /* <dir>/state.json */
 } Fixture;
-
-static void
-remove_tree(const char *path)
-{
-    g_autoptr(GDir) d = g_dir_open(path, 0, NULL);
-    const char *name;
-
-    if (d != NULL) {
-        g_chmod(path, 0700);
-        while ((name = g_dir_read_name(d)) != NULL) {
-            g_autofree char *child = g_build_filename(path, name, NULL);
-            remove_tree(child);
-        }
-    }
-    g_remove(path);
-}
 
 static void
 fixture_setup(Fixture *f, gconstpointer data)
@@ -53,7 +38,7 @@ fixture_setup(Fixture *f, gconstpointer data)
 static void
 fixture_teardown(Fixture *f, gconstpointer data)
 {
-    remove_tree(f->dir);
+    test_remove_tree(f->dir);
     g_free(f->dir);
     g_free(f->state_path);
 }
@@ -82,15 +67,6 @@ read_text(const char *path)
     g_file_get_contents(path, &text, NULL, &error);
     g_assert_no_error(error);
     return text;
-}
-
-static void
-write_text(const char *path, const char *text, gssize len)
-{
-    g_autoptr(GError) error = NULL;
-
-    g_file_set_contents(path, text, len, &error);
-    g_assert_no_error(error);
 }
 
 static gint
@@ -531,7 +507,7 @@ test_save_dir_is_file(Fixture *f, gconstpointer data)
     g_autoptr(GError) error = NULL;
     g_autofree char *expected = NULL;
 
-    write_text(file, "x", -1);
+    test_write_file(file, "x", -1);
     s = mced_store_new(file, 0);
     g_assert_false(mced_store_save(s, st, &error));
     g_assert_error(error, MCED_ERROR, MCED_ERROR_IO);
@@ -564,7 +540,7 @@ test_save_rename_fails(Fixture *f, gconstpointer data)
     g_autofree char *listing = NULL;
 
     g_assert_cmpint(g_mkdir(f->state_path, 0700), ==, 0);
-    write_text(inside, "x", -1);
+    test_write_file(inside, "x", -1);
     g_assert_false(mced_store_save(s, st, &error));
     g_assert_error(error, MCED_ERROR, MCED_ERROR_IO);
     g_assert_true(g_str_has_prefix(error->message, "cannot write state file "));
@@ -692,7 +668,7 @@ assert_moved_aside(Fixture *f, const char *content, gsize len, const char *reaso
     g_autofree char *kept = NULL;
     gsize kept_len = 0;
 
-    write_text(f->state_path, content, (gssize)len);
+    test_write_file(f->state_path, content, (gssize)len);
     st = mced_store_load(s, &warning, &error);
     g_assert_no_error(error);
     g_assert_nonnull(st);
@@ -772,7 +748,7 @@ test_moved_aside_suffix(Fixture *f, gconstpointer data)
                                              FIXED_NOW_S);
     g_autofree char *listing = NULL;
 
-    write_text(taken, "older", -1);
+    test_write_file(taken, "older", -1);
     assert_moved_aside(f, "{", 1, "truncated JSON", "is corrupt", "-1");
     assert_moved_aside(f, "[1]", 3, "top level: expected an object, got an array",
                        "is corrupt", "-2");
@@ -829,7 +805,7 @@ test_load_v1_fixture(Fixture *f, gconstpointer data)
     McedDomainCounters *dc;
 
     content = read_text(path);
-    write_text(f->state_path, content, -1);
+    test_write_file(f->state_path, content, -1);
     st = mced_store_load(s, &warning, &error);
     g_assert_no_error(error);
     g_assert_null(warning);
@@ -1008,7 +984,7 @@ test_history_torn_line(Fixture *f, gconstpointer data)
 
     /* Tear the old generation's last line, then the current one's. */
     text = read_text(old);
-    write_text(old, text, (gssize)strlen(text) - 20);
+    test_write_file(old, text, (gssize)strlen(text) - 20);
     fp = fopen(history, "a");
     g_assert_nonnull(fp);
     fputs("{\"id\":\"i-torn\",\"domain\":\"we", fp);
@@ -1060,7 +1036,7 @@ test_history_unwritable(Fixture *f, gconstpointer data)
     g_autoptr(GError) error = NULL;
     g_autoptr(GPtrArray) lines = NULL;
 
-    write_text(file, "x", -1);
+    test_write_file(file, "x", -1);
     s = mced_store_new(file, 0);
     g_assert_false(mced_store_append_history(s, inc, &error));
     g_assert_error(error, MCED_ERROR, MCED_ERROR_IO);

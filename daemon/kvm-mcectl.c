@@ -11,17 +11,14 @@
 #include <json-c/json.h>
 #include <stdio.h>
 #include <string.h>
-#include <fcntl.h>
-#include <sys/ioctl.h>
 #include <systemd/sd-bus.h>
-#include <systemd/sd-journal.h>
 #include <unistd.h>
 
 #include <glib.h>
 
 #include "mced-bus.h"
 #include "mced-json.h"
-#include "mced-kvm-uapi.h"
+#include "mcectl-doctor.h"
 
 enum {
     EXIT_OK = 0,
@@ -79,8 +76,9 @@ usage_error(const char *fmt, ...)
     return EXIT_USAGE;
 }
 
+/* @quiet: no message when it fails (doctor reports it its own way). */
 static int
-open_bus(sd_bus **ret)
+open_bus(sd_bus **ret, gboolean quiet)
 {
     int r;
 
@@ -94,6 +92,10 @@ open_bus(sd_bus **ret)
             r = sd_bus_set_bus_client(*ret, 1);
         if (r >= 0)
             r = sd_bus_start(*ret);
+    }
+    if (r < 0 && quiet) {
+        *ret = sd_bus_flush_close_unref(*ret);
+        return EXIT_UNREACHABLE;
     }
     if (r < 0) {
         fprintf(stderr, "kvm-mcectl: cannot connect to the %s bus: %s\n",
@@ -541,195 +543,6 @@ cmd_reload(sd_bus *bus)
     return EXIT_OK;
 }
 
-/* ---- doctor ------------------------------------------------------------------ */
-
-typedef enum { CHECK_OK, CHECK_WARN, CHECK_FAIL, CHECK_INFO } CheckLevel;
-
-static const char *const level_names[] = { "ok", "warn", "fail", "info" };
-
-typedef struct {
-    json_object *list;
-    guint failed, warned;
-} Doctor;
-
-static void
-finding(Doctor *doc, const char *check, CheckLevel level, const char *hint, const char *fmt, ...)
-    G_GNUC_PRINTF(5, 6);
-
-static void
-finding(Doctor *doc, const char *check, CheckLevel level, const char *hint, const char *fmt, ...)
-{
-    g_autofree char *text = NULL;
-    json_object *o = json_object_new_object();
-    va_list ap;
-
-    va_start(ap, fmt);
-    text = g_strdup_vprintf(fmt, ap);
-    va_end(ap);
-    json_object_object_add(o, "check", json_object_new_string(check));
-    json_object_object_add(o, "result", json_object_new_string(level_names[level]));
-    json_object_object_add(o, "detail", json_object_new_string(text));
-    json_object_object_add(o, "fix", level == CHECK_OK || level == CHECK_INFO || hint == NULL
-                                         ? NULL
-                                         : json_object_new_string(hint));
-    json_object_array_add(doc->list, o);
-    if (level == CHECK_FAIL)
-        doc->failed++;
-    else if (level == CHECK_WARN)
-        doc->warned++;
-}
-
-static void
-check_kvm(Doctor *doc, const char *dev)
-{
-    int fd = open(dev, O_RDWR | O_CLOEXEC);
-    int api, r;
-
-    if (fd < 0) {
-        finding(doc, "kvm", CHECK_FAIL,
-                "load the KVM module (modprobe kvm_intel, kvm_amd or kvm_hv) or enable "
-                "virtualization in the firmware",
-                "cannot open %s: %s", dev, g_strerror(errno));
-        return;
-    }
-    api = ioctl(fd, _IO(KVMIO, 0x00), 0); /* KVM_GET_API_VERSION */
-    finding(doc, "kvm", api == 12 ? CHECK_OK : CHECK_FAIL, "a kernel with KVM API version 12",
-            "%s opens, KVM API version %d", dev, api);
-#if defined(__powerpc64__)
-    r = ioctl(fd, _IO(KVMIO, 0x03), KVM_CAP_PPC_FWNMI); /* KVM_CHECK_EXTENSION */
-    finding(doc, "kvm-fwnmi", r > 0 ? CHECK_OK : CHECK_FAIL,
-            "a host kernel with KVM_CAP_PPC_FWNMI (Linux 5.2+, KVM-HV) so that guests get "
-            "their machine checks through FWNMI",
-            "KVM_CAP_PPC_FWNMI is %s", r > 0 ? "available" : "not available");
-#elif defined(__x86_64__) || defined(__i386__)
-    r = ioctl(fd, _IO(KVMIO, 0x03), KVM_CAP_MCE); /* KVM_CHECK_EXTENSION */
-    finding(doc, "kvm-mce", r > 0 ? CHECK_OK : CHECK_FAIL,
-            "a host kernel with KVM_CAP_MCE, so that QEMU can inject machine checks",
-            "KVM_CAP_MCE: %d MCE banks", r > 0 ? r : 0);
-#else
-    r = 0;
-    finding(doc, "kvm-mce", CHECK_INFO, NULL, "no machine-check capability to check on this "
-            "architecture (%d)", r);
-#endif
-    close(fd);
-}
-
-static void
-check_sysctl(Doctor *doc, const char *procfs, const char *name, const char *want,
-             CheckLevel otherwise, const char *hint)
-{
-    g_autofree char *path = g_strdup_printf("%s/sys/vm/%s", procfs, name);
-    g_autofree char *value = NULL;
-    g_autoptr(GError) error = NULL;
-
-    if (!g_file_get_contents(path, &value, NULL, &error)) {
-        finding(doc, name, CHECK_INFO, NULL, "%s cannot be read (%s): not on this kernel", path,
-                error->message);
-        return;
-    }
-    g_strstrip(value);
-    finding(doc, name, strcmp(value, want) == 0 ? CHECK_OK : otherwise, hint, "vm.%s = %s", name,
-            value);
-}
-
-static void
-check_journal(Doctor *doc)
-{
-    sd_journal *j = NULL;
-    int r = sd_journal_open(&j, SD_JOURNAL_LOCAL_ONLY | SD_JOURNAL_SYSTEM);
-
-    if (r < 0) {
-        finding(doc, "journal", CHECK_FAIL, "run as root, or in group systemd-journal",
-                "cannot open the system journal: %s", g_strerror(-r));
-        return;
-    }
-    r = sd_journal_add_match(j, "_TRANSPORT=kernel", 0);
-    if (r >= 0)
-        r = sd_journal_seek_tail(j);
-    if (r >= 0)
-        r = sd_journal_previous(j);
-    if (r > 0)
-        finding(doc, "journal", CHECK_OK, NULL, "the system journal has kernel messages");
-    else
-        finding(doc, "journal", CHECK_WARN,
-                "check that systemd-journald reads the kernel log (ReadKMsg=yes) and that "
-                "this user may read the system journal (root or group systemd-journal); "
-                "without a journal kvm-mced reads /dev/kmsg",
-                "no kernel messages in the system journal%s%s", r < 0 ? ": " : "",
-                r < 0 ? g_strerror(-r) : "");
-    sd_journal_close(j);
-}
-
-static void
-check_state_directory(Doctor *doc, const char *dir)
-{
-    if (access(dir, W_OK | X_OK) == 0)
-        finding(doc, "state-directory", CHECK_OK, NULL, "%s is writable", dir);
-    else
-        finding(doc, "state-directory", errno == ENOENT ? CHECK_WARN : CHECK_FAIL,
-                "systemd creates it for the service (StateDirectory=kvm-mced); otherwise "
-                "create it, owned by root, mode 0700",
-                "%s is not writable: %s", dir, g_strerror(errno));
-}
-
-static void
-check_daemon(Doctor *doc)
-{
-    sd_bus *bus = NULL;
-    sd_bus_error error = SD_BUS_ERROR_NULL;
-    g_autofree char *health = NULL;
-    int r = EXIT_OK;
-
-    if (arg_bus_address == NULL)
-        r = sd_bus_open_system(&bus) < 0 ? EXIT_UNREACHABLE : EXIT_OK;
-    else if (open_bus(&bus) != EXIT_OK)
-        r = EXIT_UNREACHABLE;
-    if (r == EXIT_OK && get_string(bus, "Health", &health, &error) >= 0)
-        finding(doc, "daemon", CHECK_OK, NULL, "kvm-mced answers on D-Bus, host health %s",
-                health);
-    else
-        finding(doc, "daemon", CHECK_WARN, "systemctl enable --now kvm-mced",
-                "kvm-mced does not answer on D-Bus%s%s", error.message != NULL ? ": " : "",
-                error.message != NULL ? error.message : "");
-    sd_bus_error_free(&error);
-    sd_bus_flush_close_unref(bus);
-}
-
-static int
-cmd_doctor(void)
-{
-    Doctor doc = { .list = json_object_new_array() };
-    const char *procfs = arg_procfs_root != NULL ? arg_procfs_root : "/proc";
-    g_autoptr(json_object) list = NULL;
-
-    check_kvm(&doc, arg_kvm_device != NULL ? arg_kvm_device : "/dev/kvm");
-    check_sysctl(&doc, procfs, "memory_failure_recovery", "1", CHECK_FAIL,
-                 "sysctl -w vm.memory_failure_recovery=1: without it a memory error panics "
-                 "the host instead of reaching the guest");
-    check_sysctl(&doc, procfs, "memory_failure_early_kill", "1", CHECK_INFO, NULL);
-    check_journal(&doc);
-    check_state_directory(&doc, arg_state_directory != NULL ? arg_state_directory
-                                                            : "/var/lib/kvm-mced");
-    check_daemon(&doc);
-    list = doc.list;
-    if (arg_json) {
-        print_json(list);
-    } else {
-        for (size_t i = 0; i < json_object_array_length(list); i++) {
-            json_object *o = json_object_array_get_idx(list, i);
-            json_object *v;
-
-#define S(k) (json_object_object_get_ex(o, k, &v) && v != NULL ? json_object_get_string(v) : NULL)
-            printf("%-4s  %-26s  %s\n", S("result"), S("check"), S("detail"));
-            if (S("fix") != NULL)
-                printf("      %-26s  fix: %s\n", "", S("fix"));
-#undef S
-        }
-        printf("%u failed, %u warnings\n", doc.failed, doc.warned);
-    }
-    return doc.failed > 0 ? EXIT_REFUSED : EXIT_OK;
-}
-
 /* ---- main ------------------------------------------------------------------ */
 
 int
@@ -780,8 +593,20 @@ main(int argc, char **argv)
     if ((arg_state_directory != NULL || arg_procfs_root != NULL || arg_kvm_device != NULL)
         && strcmp(cmd, "doctor") != 0)
         return usage_error("--state-directory, --procfs-root and --kvm-device go with 'doctor'");
-    if (strcmp(cmd, "doctor") == 0)
-        ret = argc == 2 ? cmd_doctor() : usage_error("doctor takes no arguments");
+    if (strcmp(cmd, "doctor") == 0 && argc != 2) {
+        ret = usage_error("doctor takes no arguments");
+    } else if (strcmp(cmd, "doctor") == 0) {
+        McectlDoctorOptions opts = {
+            .state_directory = arg_state_directory,
+            .procfs_root = arg_procfs_root,
+            .kvm_device = arg_kvm_device,
+            .json = arg_json,
+        };
+
+        if (open_bus(&bus, TRUE) == EXIT_OK)
+            opts.bus = bus;
+        ret = mcectl_doctor(&opts);
+    }
     else if (strcmp(cmd, "status") != 0 && strcmp(cmd, "incidents") != 0
              && strcmp(cmd, "show") != 0 && strcmp(cmd, "policy") != 0
              && strcmp(cmd, "reload") != 0 && strcmp(cmd, "domains") != 0
@@ -790,14 +615,14 @@ main(int argc, char **argv)
     else if (strcmp(cmd, "ack") == 0 && (argc == 3) == (arg_ack_domain != NULL))
         ret = usage_error("ack takes an incident ID or --domain=D");
     else if (strcmp(cmd, "ack") == 0)
-        ret = (ret = open_bus(&bus)) != EXIT_OK
+        ret = (ret = open_bus(&bus, FALSE)) != EXIT_OK
                   ? ret
                   : cmd_ack(bus, arg_ack_domain != NULL ? arg_ack_domain : argv[2]);
     else if ((strcmp(cmd, "show") == 0 && argc != 3)
              || (strcmp(cmd, "policy") == 0 && (argc != 4 || strcmp(argv[2], "explain") != 0))
              || (strcmp(cmd, "show") != 0 && strcmp(cmd, "policy") != 0 && argc != 2))
         ret = usage_error("wrong arguments for '%s'", cmd);
-    else if ((ret = open_bus(&bus)) != EXIT_OK)
+    else if ((ret = open_bus(&bus, FALSE)) != EXIT_OK)
         ;
     else if (strcmp(cmd, "status") == 0)
         ret = cmd_status(bus);

@@ -12,6 +12,7 @@ static const char *const kind_str[_MCED_OBS_KIND_MAX] = {
     [MCED_OBS_QEMU_MEMORY_ERROR] = "qemu-memory-error",
     [MCED_OBS_QEMU_FWNMI] = "qemu-fwnmi",
     [MCED_OBS_QMP] = "qmp",
+    [MCED_OBS_DRILL] = "drill",
 };
 
 static const char *const severity_str[_MCED_SEVERITY_MAX] = {
@@ -98,6 +99,7 @@ static const KeyInfo bool_info[_MCED_BOOL_MAX] = {
     [MCED_BOOL_ACTION_REQUIRED] = { "action_required", FALSE },
     [MCED_BOOL_RECURSIVE] = { "recursive", FALSE },
     [MCED_BOOL_MIGRATION] = { "migration", FALSE },
+    [MCED_BOOL_SYNTHETIC] = { "synthetic", FALSE },
 };
 
 G_STATIC_ASSERT(_MCED_NUM_MAX <= 64);

@@ -23,6 +23,7 @@ typedef enum {
     MCED_OBS_QEMU_MEMORY_ERROR, /* QEMU's own x86 SIGBUS handling lines */
     MCED_OBS_QEMU_FWNMI,        /* QEMU's own ppc64 FWNMI delivery failures */
     MCED_OBS_QMP,               /* a QMP event relayed by libvirt (lib/) */
+    MCED_OBS_DRILL,             /* made up on an operator's request (lib/): synthetic */
     _MCED_OBS_KIND_MAX,
     _MCED_OBS_KIND_INVALID = -1,
 } McedObsKind;
@@ -109,6 +110,7 @@ typedef enum {
     MCED_BOOL_ACTION_REQUIRED, /* QMP flags */
     MCED_BOOL_RECURSIVE,       /* QMP flags */
     MCED_BOOL_MIGRATION,       /* QEMU: MCE arrived during migration */
+    MCED_BOOL_SYNTHETIC,       /* a drill, not a real machine check */
     _MCED_BOOL_MAX,
     _MCED_BOOL_INVALID = -1,
 } McedBool;
@@ -165,6 +167,14 @@ static inline gboolean
 mced_observation_get_bool(const McedObservation *obs, McedBool b)
 {
     return (obs->bool_value & (1u << b)) != 0;
+}
+
+/* A drill's observation (MCED_BOOL_SYNTHETIC set and true). */
+static inline gboolean
+mced_observation_is_synthetic(const McedObservation *obs)
+{
+    return mced_observation_has_bool(obs, MCED_BOOL_SYNTHETIC)
+           && mced_observation_get_bool(obs, MCED_BOOL_SYNTHETIC);
 }
 
 /* A copy of [s, s+len) cut to at most @max bytes of input, with NUL and

@@ -29,6 +29,7 @@ typedef struct {
     char *key;                     /* VM key; NULL for the host incident */
     McedIncidentClass attributed;  /* host incident: its class were it a domain's */
     gboolean silent;               /* id known: a replay, swallow what joins it */
+    gboolean hostwide;             /* a host drill: keyed, but its class is HOST */
     GList link;                    /* in McedCorrelator.order, data = this */
 } Entry;
 
@@ -222,7 +223,7 @@ entry_add(McedCorrelator *c, Entry *e, McedObservation *obs, gint64 t)
     McedIncident *inc = e->inc;
     gboolean timeless = obs->realtime_us == 0 && obs->monotonic_us == 0;
 
-    if (e->key != NULL) {
+    if (e->key != NULL && !e->hostwide) {
         mced_incident_add_observation(inc, obs, mced_observation_class(obs, TRUE));
     } else {
         mced_incident_add_observation(inc, obs, MCED_CLASS_HOST);
@@ -368,7 +369,7 @@ sole_domain_near(McedCorrelator *c, gint64 t)
 
     for (GList *l = c->order.head; l != NULL; l = l->next) {
         Entry *e = l->data;
-        if (e->key == NULL || !near(c, e->inc, t))
+        if (e->key == NULL || e->inc->synthetic || !near(c, e->inc, t))
             continue;
         if (found != NULL)
             return NULL;
@@ -456,6 +457,25 @@ add_domain(McedCorrelator *c, McedObservation *obs, const McedVmRef *vm, const c
     return e->silent ? NULL : e->inc;
 }
 
+/* A drill gets an incident of its own, keyed by its id so that no VM's
+ * observations find it, and it takes no host incident in. */
+static McedIncident *
+add_drill(McedCorrelator *c, McedObservation *obs, const McedVmRef *vm, gint64 t)
+{
+    g_autofree char *id = new_incident_id(c, obs, t);
+    g_autofree char *key = g_strconcat("\x01drill:", id, NULL);
+    Entry *e;
+
+    if (bounded_set_contains(&c->known, id) || g_hash_table_contains(c->by_key, key))
+        return NULL;
+    make_room(c);
+    e = attach(c, mced_incident_new(id, mced_vm_ref_key(vm) != NULL ? vm : NULL), key, FALSE);
+    e->hostwide = e->inc->vm == NULL;
+    entry_add(c, e, obs, t);
+    emit(c, MCED_INCIDENT_EVENT_OPENED, e->inc);
+    return e->inc;
+}
+
 McedIncident *
 mced_correlator_lookup(const McedCorrelator *c, const McedVmRef *vm, gint64 t)
 {
@@ -482,6 +502,8 @@ mced_correlator_add(McedCorrelator *c, McedObservation *obs, const McedVmRef *vm
     if (obs->cursor != NULL && bounded_set_contains(&c->seen, obs->cursor))
         return NULL;
     t = observation_time(c, obs);
+    if (mced_observation_is_synthetic(obs))
+        return add_drill(c, obs, vm, t);
     /* A VM known by neither UUID nor name cannot group anything. */
     if (key == NULL)
         return add_host(c, obs, t);
@@ -564,6 +586,18 @@ mced_correlator_restore(McedCorrelator *c, McedIncident *inc)
 
     g_return_if_fail(c != NULL && inc != NULL && inc->id != NULL);
 
+    if (inc->synthetic) {
+        g_autofree char *drill_key = g_strconcat("\x01drill:", inc->id, NULL);
+
+        bounded_set_add(&c->known, inc->id);
+        if (g_hash_table_contains(c->by_key, drill_key))
+            return;
+        inc->state = MCED_INCIDENT_OPEN;
+        make_room(c);
+        e = attach(c, mced_incident_ref(inc), drill_key, FALSE);
+        e->hostwide = inc->vm == NULL;
+        return;
+    }
     key = mced_vm_ref_key(inc->vm);
     bounded_set_add(&c->known, inc->id);
     for (guint i = 0; i < inc->observations->len; i++) {

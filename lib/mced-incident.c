@@ -127,6 +127,7 @@ is_fatal(const McedObservation *obs)
         return event != NULL && g_str_equal(event, "GUEST_PANICKED");
     case MCED_OBS_PPC64_MCE:
     case MCED_OBS_X86_MCE:
+    case MCED_OBS_DRILL:
     case MCED_OBS_MEMORY_FAILURE:
     case _MCED_OBS_KIND_MAX:
     case _MCED_OBS_KIND_INVALID:
@@ -158,6 +159,45 @@ mced_observation_class(const McedObservation *obs, gboolean attributed)
     if (is_guest_hit(obs))
         return MCED_CLASS_GUEST;
     return MCED_CLASS_CORRECTED;
+}
+
+McedObservation *
+mced_observation_new_drill(McedIncidentClass klass, gint64 time_us, const char *cursor,
+                           const char *message)
+{
+    McedObservation *obs;
+
+    g_return_val_if_fail(klass >= 0 && klass < _MCED_CLASS_MAX, NULL);
+    g_return_val_if_fail(cursor != NULL, NULL);
+
+    obs = mced_observation_new(MCED_OBS_DRILL);
+    switch (klass) {
+    case MCED_CLASS_CORRECTED:
+        obs->severity = MCED_SEVERITY_WARNING;
+        obs->disposition = MCED_DISPOSITION_RECOVERED;
+        break;
+    case MCED_CLASS_GUEST:
+    case MCED_CLASS_HOST:
+        obs->severity = MCED_SEVERITY_SEVERE;
+        obs->disposition = MCED_DISPOSITION_NOT_RECOVERED;
+        break;
+    case MCED_CLASS_FATAL:
+        obs->severity = MCED_SEVERITY_FATAL;
+        obs->disposition = MCED_DISPOSITION_NOT_RECOVERED;
+        break;
+    case _MCED_CLASS_MAX:
+    case _MCED_CLASS_INVALID:
+        break;
+    }
+    obs->realtime_us = time_us;
+    obs->cursor = g_strdup(cursor);
+    mced_observation_set_bool(obs, MCED_BOOL_SYNTHETIC, TRUE);
+    mced_observation_set_bool(obs, MCED_BOOL_IN_GUEST, klass != MCED_CLASS_HOST);
+    mced_observation_set_str(obs, MCED_STR_ERROR_TYPE, "drill", -1);
+    if (message != NULL)
+        mced_observation_set_str(obs, MCED_STR_MESSAGE, message, -1);
+    mced_observation_freeze(obs);
+    return obs;
 }
 
 /* How bad a class is: HOST sits below the domain classes, so a host
@@ -299,6 +339,8 @@ mced_incident_add_observation(McedIncident *inc, McedObservation *obs, McedIncid
     if (inc->observations->len < MCED_INCIDENT_MAX_OBSERVATIONS)
         g_ptr_array_add(inc->observations, mced_observation_ref(obs));
     inc->n_observations++;
+    if (mced_observation_is_synthetic(obs))
+        inc->synthetic = TRUE;
 
     if (class_rank(klass) > class_rank(inc->klass))
         inc->klass = klass;

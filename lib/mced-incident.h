@@ -107,6 +107,14 @@ char *mced_incident_id_for_cursor(const char *cursor);
  * CORRECTED. An incident's class is the worst of its observations'. */
 McedIncidentClass mced_observation_class(const McedObservation *obs, gboolean attributed);
 
+/* The observation of a drill: synthetic, of kind MCED_OBS_DRILL, at
+ * @time_us, rated so that mced_observation_class() gives @klass (HOST when
+ * it is added without a VM). @cursor must be unique (it makes the id);
+ * @message says who asked. The correlator gives it an incident of its own:
+ * a drill never joins a real incident and nothing real joins a drill. */
+McedObservation *mced_observation_new_drill(McedIncidentClass klass, gint64 time_us,
+                                            const char *cursor, const char *message);
+
 typedef enum {
     MCED_INCIDENT_EVENT_OPENED,
     MCED_INCIDENT_EVENT_UPDATED,

@@ -748,6 +748,111 @@ test_lookup(Fixture *f, gconstpointer data)
     g_assert_cmpuint(a->n_observations, ==, 1);
 }
 
+static McedIncident *
+add_drill(Fixture *f, const McedVmRef *vm, McedIncidentClass klass, gint64 t_us,
+          const char *cursor)
+{
+    g_autoptr(McedObservation) obs = mced_observation_new_drill(klass, t_us, cursor, "by test");
+
+    return mced_correlator_add(f->c, obs, vm);
+}
+
+/* A drill has an incident of its own: it joins no real incident, nothing
+ * real joins it, it takes no host incident in, and it says it is a drill. */
+static void
+test_drill(Fixture *f, gconstpointer data)
+{
+    McedIncident *real = add_plain(f, f->vm_a, T0, "c:1");
+    McedIncident *drill = add_drill(f, f->vm_a, MCED_CLASS_FATAL, T0 + SEC, "drill:1");
+    McedIncident *host, *host_drill, *guest;
+    const McedObservation *obs;
+
+    g_assert_nonnull(drill);
+    g_assert_true(drill != real);
+    g_assert_true(drill->synthetic);
+    g_assert_false(real->synthetic);
+    g_assert_cmpint(drill->klass, ==, MCED_CLASS_FATAL);
+    g_assert_cmpint(real->klass, ==, MCED_CLASS_CORRECTED);
+    g_assert_cmpstr(drill->vm->name, ==, "vm-a");
+    obs = drill->observations->pdata[0];
+    g_assert_cmpint(obs->kind, ==, MCED_OBS_DRILL);
+    g_assert_true(mced_observation_is_synthetic(obs));
+    g_assert_cmpstr(obs->str[MCED_STR_MESSAGE], ==, "by test");
+    /* the real VM's next observation still joins the real incident */
+    g_assert_true(add_plain(f, f->vm_a, T0 + 2 * SEC, "c:2") == real);
+    g_assert_cmpuint(drill->n_observations, ==, 1);
+    /* and lookups (a guest panic looking for its incident) find the real one */
+    g_assert_true(mced_correlator_lookup(f->c, f->vm_a, T0 + 2 * SEC) == real);
+    /* the same drill twice opens nothing */
+    g_assert_null(add_drill(f, f->vm_a, MCED_CLASS_FATAL, T0 + SEC, "drill:1"));
+    /* a second drill is a second incident */
+    guest = add_drill(f, f->vm_a, MCED_CLASS_GUEST, T0 + 3 * SEC, "drill:2");
+    g_assert_true(guest != drill && guest->klass == MCED_CLASS_GUEST);
+    g_assert_cmpint(add_drill(f, f->vm_b, MCED_CLASS_CORRECTED, T0, "drill:3")->klass, ==,
+                    MCED_CLASS_CORRECTED);
+
+    /* a host drill is a host incident, and a domain does not absorb it */
+    host_drill = add_drill(f, NULL, MCED_CLASS_HOST, T0 + 3 * SEC, "drill:4");
+    g_assert_nonnull(host_drill);
+    g_assert_null(host_drill->vm);
+    g_assert_cmpint(host_drill->klass, ==, MCED_CLASS_HOST);
+    g_assert_true(add_plain(f, f->vm_a, T0 + 4 * SEC, "c:3") == real);
+    g_assert_cmpint(host_drill->state, ==, MCED_INCIDENT_OPEN);
+    /* a real host line does not join the host drill either, nor a drill as
+     * the sole domain incident near in time */
+    host = add_plain(f, NULL, T0 + 4 * SEC, "c:4");
+    g_assert_true(host == real);
+    mced_correlator_expire(f->c, T0 + 100 * SEC);
+    g_assert_cmpuint(n_open(f), ==, 0);
+    g_assert_cmpuint(real->n_observations, ==, 4);
+    g_assert_cmpuint(host_drill->n_observations, ==, 1);
+    for (guint i = 0; i < f->events->len; i++)
+        g_assert_cmpint(nth(f, i)->event, !=, MCED_INCIDENT_EVENT_MERGED);
+}
+
+/* Without a domain incident near, a real host line opens a real host
+ * incident, not the drill's. */
+static void
+test_drill_host_apart(Fixture *f, gconstpointer data)
+{
+    McedIncident *drill = add_drill(f, f->vm_a, MCED_CLASS_GUEST, T0, "drill:1");
+    McedIncident *host = add_plain(f, NULL, T0, "c:1");
+
+    g_assert_nonnull(host);
+    g_assert_true(host != drill);
+    g_assert_null(host->vm);
+    g_assert_false(host->synthetic);
+    g_assert_cmpuint(drill->n_observations, ==, 1);
+}
+
+/* An open drill restored from the state stays a drill of its own. */
+static void
+test_drill_restore(Fixture *f, gconstpointer data)
+{
+    g_autoptr(McedCorrelator) c2 = NULL;
+    McedIncident *drill = add_drill(f, f->vm_a, MCED_CLASS_GUEST, T0, "drill:1");
+    McedIncident *real;
+    g_autoptr(GPtrArray) open = NULL;
+
+    c2 = mced_correlator_new(W, NULL, NULL);
+    mced_correlator_restore(c2, drill);
+    open = mced_correlator_get_open(c2);
+    g_assert_cmpuint(open->len, ==, 1);
+    g_assert_true(open->pdata[0] == drill);
+    g_assert_cmpint(drill->state, ==, MCED_INCIDENT_OPEN);
+    {
+        g_autoptr(McedObservation) obs =
+            make_obs(MCED_OBS_PPC64_MCE, MCED_SEVERITY_WARNING, MCED_DISPOSITION_RECOVERED,
+                     T0 + SEC, "c:1");
+
+        mced_observation_freeze(obs);
+        real = mced_correlator_add(c2, obs, f->vm_a);
+    }
+    g_assert_true(real != drill);
+    g_assert_false(real->synthetic);
+    g_assert_null(mced_correlator_lookup(c2, NULL, T0));
+}
+
 int
 main(int argc, char **argv)
 {
@@ -773,6 +878,9 @@ main(int argc, char **argv)
     ADD("/correlator/restore", test_restore);
     ADD("/correlator/set-window", test_set_window);
     ADD("/correlator/lookup", test_lookup);
+    ADD("/correlator/drill", test_drill);
+    ADD("/correlator/drill-host-apart", test_drill_host_apart);
+    ADD("/correlator/drill-restore", test_drill_restore);
     g_test_add_func("/correlator/free-open", test_free_open);
     return g_test_run();
 }

@@ -11,6 +11,7 @@
 #include <json-c/json.h>
 #include <stdio.h>
 #include <string.h>
+#include <systemd/sd-journal.h>
 #include <systemd/sd-bus.h>
 #include <unistd.h>
 
@@ -34,6 +35,8 @@ static char *arg_domain;
 static char *arg_class;
 static char *arg_since;
 static char *arg_ack_domain; /* ack --domain=D */
+static char *arg_drill_domain; /* drill --domain=D */
+static char *arg_drill_class;  /* drill --class=C */
 static char *arg_state_directory; /* doctor */
 static char *arg_procfs_root;     /* doctor */
 static char *arg_kvm_device;      /* doctor */
@@ -49,6 +52,8 @@ static const char usage_text[] =
     "  domains                     domains that had incidents, with their health and counts\n"
     "  policy explain DOMAIN       which rules apply to DOMAIN and what each class would do\n"
     "  ack ID | ack --domain=D     reset the counters and health of a domain (root)\n"
+    "  drill --domain=D --class=C  rehearse: a synthetic incident of class C for domain D,\n"
+    "                              handled as a real one but with dry-run actions (root)\n"
     "  reload                      re-read the configuration (root)\n"
     "  doctor [--state-directory=DIR] [--procfs-root=DIR] [--kvm-device=PATH]\n"
     "                              check the host: KVM and its MCE/FWNMI capability, memory\n"
@@ -495,11 +500,150 @@ cmd_ack(sd_bus *bus, const char *what)
         return r;
     if (sd_bus_message_read(reply, "s", &domain) <= 0)
         domain = what;
-    if (arg_json)
-        printf("{ \"acknowledged\": \"%s\" }\n", domain);
-    else
+    if (arg_json) {
+        g_autoptr(json_object) o = json_object_new_object();
+
+        json_object_object_add(o, "acknowledged", json_object_new_string(domain));
+        print_json(o);
+    } else
         printf("Domain '%s' acknowledged: its counters start again from zero.\n", domain);
     sd_bus_message_unref(reply);
+    return EXIT_OK;
+}
+
+/* ---- drill, libvirt hook -------------------------------------------------- */
+
+static int
+cmd_drill(sd_bus *bus, const char *domain, const char *klass)
+{
+    sd_bus_message *reply = NULL;
+    const char *id = NULL;
+    int r;
+
+    r = call(bus, "Drill", "drill refused", &reply, "ss", domain != NULL ? domain : "", klass);
+    if (r != EXIT_OK)
+        return r;
+    if (sd_bus_message_read(reply, "s", &id) <= 0)
+        id = "";
+    if (arg_json) {
+        g_autoptr(json_object) o = json_object_new_object();
+
+        json_object_object_add(o, "incident", json_object_new_string(id));
+        json_object_object_add(o, "domain", mced_json_string_new(domain));
+        json_object_object_add(o, "class", json_object_new_string(klass));
+        json_object_object_add(o, "synthetic", json_object_new_boolean(TRUE));
+        print_json(o);
+    } else {
+        printf("Drill %s opened for %s%s%s (class %s): its actions are dry runs; "
+               "'kvm-mcectl show %s' follows it.\n",
+               id, domain != NULL ? "domain '" : "the host", domain != NULL ? domain : "",
+               domain != NULL ? "'" : "", klass, id);
+    }
+    sd_bus_message_unref(reply);
+    return EXIT_OK;
+}
+
+/* The <uuid> child of the root <domain> element of libvirt's XML. */
+typedef struct {
+    int depth;
+    gboolean in_uuid;
+    GString *uuid;
+} HookXml;
+
+static void
+hook_xml_start(GMarkupParseContext *ctx, const char *element, const char **names,
+               const char **values, gpointer user_data, GError **error)
+{
+    HookXml *x = user_data;
+
+    x->depth++;
+    x->in_uuid = x->depth == 2 && x->uuid->len == 0 && strcmp(element, "uuid") == 0;
+}
+
+static void
+hook_xml_end(GMarkupParseContext *ctx, const char *element, gpointer user_data, GError **error)
+{
+    HookXml *x = user_data;
+
+    x->depth--;
+    x->in_uuid = FALSE;
+}
+
+static void
+hook_xml_text(GMarkupParseContext *ctx, const char *text, gsize len, gpointer user_data,
+              GError **error)
+{
+    HookXml *x = user_data;
+
+    if (x->in_uuid && x->uuid->len + len <= 64)
+        g_string_append_len(x->uuid, text, (gssize)len);
+}
+
+static char *
+hook_uuid_from_stdin(void)
+{
+    static const GMarkupParser parser = {
+        .start_element = hook_xml_start,
+        .end_element = hook_xml_end,
+        .text = hook_xml_text,
+    };
+    HookXml x = { .uuid = g_string_new(NULL) };
+    GMarkupParseContext *ctx = g_markup_parse_context_new(&parser, 0, &x, NULL);
+    gsize total = 0;
+    char buf[8192];
+    gboolean ok = TRUE;
+    size_t n;
+
+    /* Read all of it (libvirt writes the whole document), parse at most 16 MiB. */
+    while ((n = fread(buf, 1, sizeof(buf), stdin)) > 0) {
+        total += n;
+        if (ok && total <= 16 * 1024 * 1024)
+            ok = g_markup_parse_context_parse(ctx, buf, (gssize)n, NULL);
+    }
+    g_markup_parse_context_free(ctx);
+    g_strstrip(x.uuid->str);
+    x.uuid->len = strlen(x.uuid->str);
+    return g_string_free(x.uuid, x.uuid->len == 0);
+}
+
+/* What libvirt runs (through the qemu.d/kvm-mced script) on every domain
+ * operation, with the domain XML on stdin. It must never fail libvirt's
+ * operation and never write to stdout (for migrate and restore, stdout
+ * would become the domain's XML): whatever happens it exits 0, and what
+ * went wrong goes to the journal. */
+static int
+cmd_libvirt_hook(const char *name, const char *operation, const char *sub)
+{
+    static const char *const noted[] = { "started", "stopped", "migrate", "restore" };
+    g_autofree char *uuid = hook_uuid_from_stdin();
+    sd_bus_error error = SD_BUS_ERROR_NULL;
+    sd_bus_message *m = NULL;
+    sd_bus *bus = NULL;
+    gboolean wanted = FALSE;
+    int r;
+
+    for (gsize i = 0; i < G_N_ELEMENTS(noted); i++)
+        wanted = wanted || strcmp(operation, noted[i]) == 0;
+    if (!wanted)
+        return EXIT_OK;
+    r = open_bus(&bus, TRUE) == EXIT_OK ? 0 : -ENOTCONN;
+    if (r >= 0)
+        r = sd_bus_message_new_method_call(bus, &m, MCED_BUS_NAME, MCED_BUS_PATH,
+                                           MCED_BUS_INTERFACE, "NoteDomainEvent");
+    if (r >= 0)
+        r = sd_bus_message_append(m, "ssss", name, uuid != NULL ? uuid : "", operation, sub);
+    if (r >= 0) /* libvirt waits for us: a daemon that hangs must not hold it up */
+        r = sd_bus_call(bus, m, 2 * G_USEC_PER_SEC, &error, NULL);
+    if (r < 0 && !sd_bus_error_has_name(&error, SD_BUS_ERROR_SERVICE_UNKNOWN)
+        && !sd_bus_error_has_name(&error, SD_BUS_ERROR_NAME_HAS_NO_OWNER))
+        sd_journal_send("MESSAGE=kvm-mced libvirt hook: cannot tell kvm-mced that domain '%s' "
+                        "went through '%s %s': %s",
+                        name, operation, sub, error.message != NULL ? error.message
+                                                                   : g_strerror(-r),
+                        "PRIORITY=4", "SYSLOG_IDENTIFIER=kvm-mcectl", NULL);
+    sd_bus_error_free(&error);
+    sd_bus_message_unref(m);
+    sd_bus_flush_close_unref(bus);
     return EXIT_OK;
 }
 
@@ -586,6 +730,10 @@ main(int argc, char **argv)
         arg_ack_domain = arg_domain;
         arg_domain = NULL;
     }
+    if (strcmp(cmd, "drill") == 0) {
+        arg_drill_domain = g_steal_pointer(&arg_domain);
+        arg_drill_class = g_steal_pointer(&arg_class);
+    }
     if ((arg_domain != NULL || arg_class != NULL || arg_since != NULL)
         && strcmp(cmd, "incidents") != 0)
         return usage_error("--domain, --class and --since go with 'incidents'");
@@ -593,7 +741,17 @@ main(int argc, char **argv)
     if ((arg_state_directory != NULL || arg_procfs_root != NULL || arg_kvm_device != NULL)
         && strcmp(cmd, "doctor") != 0)
         return usage_error("--state-directory, --procfs-root and --kvm-device go with 'doctor'");
-    if (strcmp(cmd, "doctor") == 0 && argc != 2) {
+    if (strcmp(cmd, "drill") == 0 && (argc != 2 || arg_drill_class == NULL)) {
+        ret = usage_error("drill takes --domain=D and --class=C (for the host: --class=host)");
+    } else if (strcmp(cmd, "drill") == 0) {
+        ret = (ret = open_bus(&bus, FALSE)) != EXIT_OK
+                  ? ret
+                  : cmd_drill(bus, arg_drill_domain, arg_drill_class);
+    } else if (strcmp(cmd, "libvirt-hook") == 0) {
+        /* libvirt passes NAME OPERATION SUB-OPERATION EXTRA */
+        ret = argc == 5 || argc == 6 ? cmd_libvirt_hook(argv[2], argv[3], argv[4])
+                                     : usage_error("libvirt-hook takes libvirt's hook arguments");
+    } else if (strcmp(cmd, "doctor") == 0 && argc != 2) {
         ret = usage_error("doctor takes no arguments");
     } else if (strcmp(cmd, "doctor") == 0) {
         McectlDoctorOptions opts = {
@@ -642,6 +800,8 @@ main(int argc, char **argv)
     g_free(arg_class);
     g_free(arg_since);
     g_free(arg_ack_domain);
+    g_free(arg_drill_domain);
+    g_free(arg_drill_class);
     g_free(arg_state_directory);
     g_free(arg_procfs_root);
     g_free(arg_kvm_device);

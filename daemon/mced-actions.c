@@ -45,6 +45,7 @@ typedef struct {
     McedActions *a;
     char *incident_id, *domain, *uuid, *action, *fallback, *reason;
     gboolean dry_run;
+    gboolean synthetic;
     gboolean is_fallback;
     char *dump_path;
     char *then, *then_fallback; /* after a dump: the ladder's own step */
@@ -153,7 +154,8 @@ report(McedActions *a, const McedActionRequest *req, McedActionResult result, in
         [MCED_ACTION_RESULT_FAILED] = "failed",
     };
 
-    mced_log_action(a->log, priority, message_id, req->incident_id, req->domain, req->uuid,
+    mced_log_action(a->log, priority, message_id, req->incident_id, req->synthetic, req->domain,
+                    req->uuid,
                     req->action, verbs[result], detail,
                     "Action %s for domain '%s' (incident %s) %s%s%s", req->action,
                     who != NULL ? who : "?", req->incident_id != NULL ? req->incident_id : "-",
@@ -179,6 +181,7 @@ on_op_done(const McedDomainOpRequest *op, const GError *error, const char *detai
         .fallback = r->fallback,
         .reason = r->reason,
         .dry_run = r->dry_run,
+        .synthetic = r->synthetic,
     };
 
     if (op->op == MCED_DOMAIN_OP_MIGRATE && a->migrations > 0)
@@ -267,6 +270,7 @@ start(McedActions *a, const McedActionRequest *req, gboolean is_fallback, const 
     r->fallback = g_strdup(req->fallback);
     r->reason = g_strdup(req->reason);
     r->is_fallback = is_fallback;
+    r->synthetic = req->synthetic;
     r->then = g_strdup(then);
     r->then_fallback = g_strdup(then_fallback);
     op.op = (McedDomainOp)info->op;
@@ -308,6 +312,13 @@ McedActionResult
 mced_actions_request(McedActions *a, const McedActionRequest *req)
 {
     g_return_val_if_fail(a != NULL && req != NULL, MCED_ACTION_RESULT_SKIPPED);
+    if (req->synthetic && !req->dry_run) {
+        /* A drill rehearses: it never touches a domain, whoever asks. */
+        McedActionRequest rehearsal = *req;
+
+        rehearsal.dry_run = TRUE;
+        return mced_actions_request(a, &rehearsal);
+    }
     if (req->dump_first && lookup(req->action) != NULL && strcmp(req->action, "dump") != 0
         && strcmp(req->action, "ignore") != 0) {
         McedActionRequest dump = *req;

@@ -37,6 +37,7 @@ typedef struct {
     const char *fallback;  /* or NULL */
     const char *reason;    /* why the policy chose it, for the log */
     gboolean dry_run;
+    gboolean synthetic;    /* for a drill: always with @dry_run, marked in the log */
     gboolean dump_first;   /* a reached 'dump' step below @action: dump the
                             * memory, then run @action whatever the dump's
                             * result (the ladder continues) */

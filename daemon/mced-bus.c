@@ -300,6 +300,94 @@ method_acknowledge(sd_bus_message *m, void *userdata, sd_bus_error *error)
     return sd_bus_reply_method_return(m, "s", domain);
 }
 
+static int
+method_drill(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+    McedBus *b = userdata;
+    g_autoptr(GError) gerror = NULL;
+    g_autofree char *id = NULL;
+    g_autofree char *who = NULL;
+    const char *domain, *klass_name;
+    McedIncidentClass klass;
+    int r = require_root(m, error);
+
+    if (r < 0)
+        return r;
+    r = sd_bus_message_read(m, "ss", &domain, &klass_name);
+    if (r < 0)
+        return r;
+    klass = mced_incident_class_from_string(klass_name);
+    if (klass == _MCED_CLASS_INVALID)
+        return sd_bus_error_setf(error, MCED_BUS_ERROR_INVALID,
+                                 "Unknown class '%s': corrected, guest, fatal or host",
+                                 klass_name);
+    if (klass == MCED_CLASS_HOST && *domain != '\0')
+        return sd_bus_error_set(error, MCED_BUS_ERROR_INVALID,
+                                "A host drill is about the host: name no domain");
+    if (klass != MCED_CLASS_HOST && *domain == '\0')
+        return sd_bus_error_set(error, MCED_BUS_ERROR_INVALID, "Name the domain to drill");
+    who = g_strdup_printf("drill asked for on D-Bus by %s",
+                          sd_bus_message_get_sender(m) != NULL ? sd_bus_message_get_sender(m)
+                                                               : "a direct connection");
+    id = b->handlers.drill(b->user_data, klass == MCED_CLASS_HOST ? NULL : domain, klass, who,
+                           &gerror);
+    if (id == NULL)
+        return sd_bus_error_set(error,
+                                g_error_matches(gerror, MCED_ERROR, MCED_ERROR_NOT_FOUND)
+                                    ? MCED_BUS_ERROR_NOT_FOUND
+                                    : SD_BUS_ERROR_FAILED,
+                                gerror->message);
+    return sd_bus_reply_method_return(m, "s", id);
+}
+
+static gboolean
+valid_uuid(const char *s)
+{
+    static const char form[] = "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx";
+
+    if (strlen(s) != sizeof(form) - 1)
+        return FALSE;
+    for (gsize i = 0; form[i] != '\0'; i++)
+        if (form[i] == '-' ? s[i] != '-' : !g_ascii_isxdigit(s[i]))
+            return FALSE;
+    return TRUE;
+}
+
+static int
+method_note_domain_event(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+    static const char *const operations[] = {
+        "prepare", "start", "started", "stopped", "release",
+        "migrate", "restore", "reconnect", "attach",
+    };
+    McedBus *b = userdata;
+    const char *name, *uuid, *operation, *sub;
+    gboolean known = FALSE;
+    int r = require_root(m, error);
+
+    if (r < 0)
+        return r;
+    r = sd_bus_message_read(m, "ssss", &name, &uuid, &operation, &sub);
+    if (r < 0)
+        return r;
+    for (gsize i = 0; i < G_N_ELEMENTS(operations); i++)
+        known = known || strcmp(operation, operations[i]) == 0;
+    if (*name == '\0' || strlen(name) > 1024)
+        return sd_bus_error_set(error, MCED_BUS_ERROR_INVALID,
+                                "Name the domain (at most 1024 bytes)");
+    if (*uuid != '\0' && !valid_uuid(uuid))
+        return sd_bus_error_set(error, MCED_BUS_ERROR_INVALID,
+                                "The UUID must look like 6695eb01-f6a4-8304-79aa-97f2502e193f");
+    if (!known)
+        return sd_bus_error_setf(error, MCED_BUS_ERROR_INVALID,
+                                 "Unknown libvirt hook operation '%s'", operation);
+    if (strcmp(sub, "begin") != 0 && strcmp(sub, "end") != 0 && strcmp(sub, "-") != 0)
+        return sd_bus_error_setf(error, MCED_BUS_ERROR_INVALID,
+                                 "Unknown libvirt hook sub-operation '%s'", sub);
+    b->handlers.domain_event(b->user_data, name, *uuid != '\0' ? uuid : NULL, operation, sub);
+    return sd_bus_reply_method_return(m, NULL);
+}
+
 /* ---- properties --------------------------------------------------------- */
 
 static int
@@ -353,6 +441,12 @@ static const sd_bus_vtable manager_vtable[] = {
     SD_BUS_METHOD_WITH_ARGS("Reload", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, method_reload, OPEN),
     SD_BUS_METHOD_WITH_ARGS("Acknowledge", SD_BUS_ARGS("s", what), SD_BUS_RESULT("s", domain),
                             method_acknowledge, OPEN),
+    SD_BUS_METHOD_WITH_ARGS("Drill", SD_BUS_ARGS("s", domain, "s", class),
+                            SD_BUS_RESULT("s", id), method_drill, OPEN),
+    SD_BUS_METHOD_WITH_ARGS("NoteDomainEvent",
+                            SD_BUS_ARGS("s", name, "s", uuid, "s", operation, "s",
+                                        sub_operation),
+                            SD_BUS_NO_RESULT, method_note_domain_event, OPEN),
     SD_BUS_SIGNAL_WITH_ARGS("IncidentChanged",
                             SD_BUS_ARGS("s", id, "s", event, "s", domain, "s", class), 0),
     SD_BUS_SIGNAL_WITH_ARGS("ActionChanged",

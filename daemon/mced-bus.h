@@ -7,9 +7,9 @@
  *   interface  org.kvm_mced.Manager1
  *
  * Reading (properties, List/Get/Explain) is open to every local user;
- * anything that changes state (Reload, Acknowledge) is for root only, checked on the
- * caller's credentials as well as by the bus policy file. docs/dbus.md is
- * the reference.
+ * anything that changes state (Reload, Acknowledge, Drill, NoteDomainEvent)
+ * is for root only, checked on the caller's credentials as well as by the
+ * bus policy file. docs/dbus.md is the reference.
  */
 #pragma once
 
@@ -56,6 +56,15 @@ typedef struct {
      * or of the domain of incident @what ("i-..."). FALSE: not found. */
     gboolean (*acknowledge)(gpointer user_data, const char *what, char **ret_domain);
     gboolean (*reload)(gpointer user_data, GError **error);
+    /* Open a drill: a synthetic incident of class @klass for @domain (name
+     * or UUID; NULL for a host drill); @who says who asked. Returns its
+     * id, or NULL and @error (MCED_ERROR_NOT_FOUND: no such domain). */
+    char *(*drill)(gpointer user_data, const char *domain, McedIncidentClass klass,
+                   const char *who, GError **error);
+    /* libvirt's hook saw @operation (@sub_operation) on a domain (@uuid
+     * lower or upper case, or NULL). */
+    void (*domain_event)(gpointer user_data, const char *name, const char *uuid,
+                         const char *operation, const char *sub_operation);
 } McedBusHandlers;
 
 typedef struct McedBus McedBus;

@@ -90,6 +90,7 @@ struct McedDaemon {
     GHashTable *awaiting;     /* id -> McedIncident*: closed, its action still
                                * running; to the history when it ends */
     guint64 history_dropped;
+    guint64 drills;           /* drills asked for since the start */
 };
 
 static void schedule_save(McedDaemon *d);
@@ -190,7 +191,8 @@ on_incident(McedIncidentEvent event, McedIncident *inc, gpointer user_data)
     case MCED_INCIDENT_EVENT_MERGED:
         break;
     case MCED_INCIDENT_EVENT_CLOSED:
-        mced_state_count_incident(d->state, inc);
+        if (!inc->synthetic) /* a drill leaves no trace in the counters */
+            mced_state_count_incident(d->state, inc);
         /* The history holds what was done too: wait for the action. */
         if (d->actions != NULL && mced_actions_incident_busy(d->actions, inc->id))
             g_hash_table_replace(d->awaiting, inc->id, mced_incident_ref(inc));
@@ -605,7 +607,7 @@ reconcile_actions(McedDaemon *d)
         }
         mced_log_action(d->log, done ? LOG_NOTICE : LOG_WARNING,
                         done ? MCED_MSGID_ACTION_SUCCEEDED : MCED_MSGID_ACTION_FAILED,
-                        a->incident_id, a->domain, a->uuid, a->action,
+                        a->incident_id, FALSE, a->domain, a->uuid, a->action,
                         done ? "succeeded" : "failed", detail,
                         "Action %s for domain '%s' (incident %s) %s: %s", a->action,
                         a->domain != NULL ? a->domain : a->uuid,
@@ -622,8 +624,8 @@ on_migration_pass(const McedDomainInfo *dom, int iteration, gpointer user_data)
 {
     McedDaemon *d = user_data;
 
-    mced_log_action(d->log, LOG_INFO, NULL, NULL, dom->name, dom->uuid, "migrate", "progress",
-                    NULL, "Migration of domain '%s': pass %d over its memory", dom->name,
+    mced_log_action(d->log, LOG_INFO, NULL, NULL, FALSE, dom->name, dom->uuid, "migrate",
+                    "progress", NULL, "Migration of domain '%s': pass %d over its memory", dom->name,
                     iteration);
 }
 
@@ -852,7 +854,8 @@ on_action_result(const McedActionRequest *req, McedActionResult result, const ch
                                                                    : "done",
                             detail);
     if (d->hooks != NULL && result_names[result] != NULL)
-        mced_hooks_run_action(d->hooks, req->incident_id, req->domain, req->uuid, req->action,
+        mced_hooks_run_action(d->hooks, req->incident_id, req->synthetic, req->domain, req->uuid,
+                              req->action,
                               result_names[result], detail);
 }
 
@@ -890,12 +893,13 @@ apply_settings(McedDaemon *d)
 static void
 apply_policy(McedDaemon *d, McedIncidentEvent event, const McedIncident *inc)
 {
-    McedDomainCounters *dc;
+    McedDomainCounters *dc = NULL;
     gpointer seen;
     gint64 now = g_get_real_time();
     g_autoptr(McedDecision) dec = NULL;
     g_autoptr(McedPolicyOverride) override = NULL;
     g_autoptr(GString) reason = NULL;
+    g_autoptr(GArray) drill_times = NULL;
     McedPolicyInput in;
     McedActionRequest req;
 
@@ -906,7 +910,9 @@ apply_policy(McedDaemon *d, McedIncidentEvent event, const McedIncident *inc)
     if (d->policy == NULL)
         return;
     if (inc->vm == NULL || inc->klass == MCED_CLASS_HOST) {
-        if (event == MCED_INCIDENT_EVENT_OPENED) {
+        /* A drill of the host rehearses the log and the hooks only: it must
+         * not count towards declaring the host degraded. */
+        if (event == MCED_INCIDENT_EVENT_OPENED && !inc->synthetic) {
             McedDomainCounters *host = mced_state_note_incident_time(d->state, NULL,
                                                                      MCED_CLASS_HOST,
                                                                      inc->first_us);
@@ -920,24 +926,40 @@ apply_policy(McedDaemon *d, McedIncidentEvent event, const McedIncident *inc)
         && GPOINTER_TO_INT(seen) >= (int)inc->klass)
         return;
     g_hash_table_replace(d->acted, g_strdup(inc->id), GINT_TO_POINTER((int)inc->klass));
-    dc = mced_state_note_incident_time(d->state, inc->vm, inc->klass, inc->first_us);
-    mced_policy_prune_times(dc->times[inc->klass], now, mced_policy_keep_us(d->policy));
-    if (!d->caught_up && d->journal != NULL) {
-        mced_log_event(d->log, LOG_INFO, NULL,
-                       "Incident %s is from the backlog: recorded, no action taken", inc->id);
-        return;
-    }
     in = (McedPolicyInput){
         .name = inc->vm->name,
         .uuid = inc->vm->uuid,
         .klass = inc->klass,
         .now_us = now,
-        .times = dc->times[inc->klass],
-        .last_action_us = dc->last_action_us,
         .actions_last_hour = d->actions != NULL ? mced_actions_in_last_hour(d->actions, now) : 0,
         .migrations_in_flight = d->actions != NULL ? mced_actions_migrations_in_flight(d->actions)
                                                    : 0,
     };
+    if (inc->synthetic) {
+        /* A drill is decided as if it were real, on the domain's real
+         * counters plus itself, and changes none of them. */
+        const McedDomainCounters *real = mced_state_find_domain(
+            d->state, inc->vm->uuid != NULL ? inc->vm->uuid : inc->vm->name);
+
+        drill_times = g_array_new(FALSE, FALSE, sizeof(gint64));
+        if (real != NULL && real->times[inc->klass] != NULL)
+            g_array_append_vals(drill_times, real->times[inc->klass]->data,
+                                real->times[inc->klass]->len);
+        g_array_append_val(drill_times, inc->first_us);
+        mced_policy_prune_times(drill_times, now, mced_policy_keep_us(d->policy));
+        in.times = drill_times;
+        in.last_action_us = real != NULL ? real->last_action_us : 0;
+    } else {
+        dc = mced_state_note_incident_time(d->state, inc->vm, inc->klass, inc->first_us);
+        mced_policy_prune_times(dc->times[inc->klass], now, mced_policy_keep_us(d->policy));
+        if (!d->caught_up && d->journal != NULL) {
+            mced_log_event(d->log, LOG_INFO, NULL,
+                           "Incident %s is from the backlog: recorded, no action taken", inc->id);
+            return;
+        }
+        in.times = dc->times[inc->klass];
+        in.last_action_us = dc->last_action_us;
+    }
     {
         const McedDomainInfo *dom = d->libvirt != NULL
                                         ? mced_libvirt_lookup_uuid(d->libvirt, inc->vm->uuid)
@@ -964,14 +986,16 @@ apply_policy(McedDaemon *d, McedIncidentEvent event, const McedIncident *inc)
         .fallback = dec->fallback != _MCED_ACTION_INVALID ? mced_action_to_string(dec->fallback)
                                                           : NULL,
         .reason = reason->str,
-        .dry_run = dec->dry_run,
+        .dry_run = dec->dry_run || inc->synthetic,
+        .synthetic = inc->synthetic,
         .dump_first = dec->dump_first,
     };
     if (d->actions != NULL
-        && mced_actions_request(d->actions, &req) == MCED_ACTION_RESULT_STARTED)
+        && mced_actions_request(d->actions, &req) == MCED_ACTION_RESULT_STARTED && dc != NULL)
         dc->last_action_us = now;
     d->dirty = TRUE;
-    check_host(d);
+    if (!inc->synthetic)
+        check_host(d);
 }
 
 /* Migrates queued domains away while the limits allow; the rest wait for
@@ -1367,6 +1391,128 @@ bus_acknowledge(gpointer user_data, const char *what, char **ret_domain)
     return TRUE;
 }
 
+/* The VM an operator names: libvirt's domain, else a running QEMU
+ * process with that name or UUID (hosts or tests without libvirt). */
+static McedVmRef *
+resolve_domain(McedDaemon *d, const char *name_or_uuid)
+{
+    const McedDomainInfo *dom = NULL;
+    McedVmRef *vm;
+
+    if (d->libvirt != NULL) {
+        g_autofree char *lower = g_ascii_strdown(name_or_uuid, -1);
+
+        dom = mced_libvirt_lookup_name(d->libvirt, name_or_uuid);
+        if (dom == NULL)
+            dom = mced_libvirt_lookup_uuid(d->libvirt, lower);
+        if (dom != NULL)
+            return mced_vm_ref_new(dom->name, dom->uuid, -1);
+    }
+    vm = mced_registry_lookup_vm(d->registry, name_or_uuid);
+    if (vm == NULL && mced_registry_scan(d->registry, NULL) > 0)
+        vm = mced_registry_lookup_vm(d->registry, name_or_uuid);
+    return vm;
+}
+
+/* A drill goes the way of a real observation, marked synthetic: its own
+ * incident, the journal, D-Bus, hooks, the policy's decision (as a dry
+ * run), the history; never the counters or the domain's metadata. */
+static char *
+bus_drill(gpointer user_data, const char *domain, McedIncidentClass klass, const char *who,
+          GError **error)
+{
+    McedDaemon *d = user_data;
+    g_autoptr(McedVmRef) vm = NULL;
+    g_autoptr(McedObservation) obs = NULL;
+    g_autofree char *cursor = NULL;
+    gint64 now = g_get_real_time();
+    McedIncident *inc;
+
+    if (domain != NULL) {
+        vm = resolve_domain(d, domain);
+        if (vm == NULL) {
+            g_set_error(error, MCED_ERROR, MCED_ERROR_NOT_FOUND,
+                        "No domain '%s': neither libvirt nor a running QEMU process knows it",
+                        domain);
+            return NULL;
+        }
+    }
+    cursor = g_strdup_printf("drill:%" G_GINT64_FORMAT ":%" G_GUINT64_FORMAT, now, ++d->drills);
+    obs = mced_observation_new_drill(klass, now, cursor, who);
+    inc = mced_correlator_add(d->correlator, obs, vm);
+    if (inc == NULL) {
+        g_set_error(error, MCED_ERROR, MCED_ERROR_FAILED, "The drill %s was refused as a "
+                    "duplicate; ask again", cursor);
+        return NULL;
+    }
+    d->dirty = TRUE;
+    arm_live_timer(d);
+    schedule_save(d);
+    return g_strdup(inc->id);
+}
+
+/* libvirt started, stopped or migrated a domain, and its hook told us.
+ * When it was not kvm-mced's own doing and the domain has an open
+ * incident or counters, it is written down (journal, incident, D-Bus) and
+ * the domain's cooldown starts: no automatic action right after an
+ * operator's. */
+static void
+bus_domain_event(gpointer user_data, const char *name, const char *uuid, const char *operation,
+                 const char *sub_operation)
+{
+    McedDaemon *d = user_data;
+    g_autofree char *lower = uuid != NULL ? g_ascii_strdown(uuid, -1) : NULL;
+    g_autoptr(GPtrArray) open = NULL;
+    g_autofree char *detail = NULL;
+    GString *ids = g_string_new(NULL);
+    McedDomainCounters *dc;
+    const char *first = NULL;
+    gint64 now = g_get_real_time();
+
+    /* Starting, stopping, an incoming migration, a restore: a change of
+     * the domain's life. Preparing, releasing, reconnecting are not. */
+    if (strcmp(operation, "started") != 0 && strcmp(operation, "stopped") != 0
+        && strcmp(operation, "migrate") != 0 && strcmp(operation, "restore") != 0)
+        goto out;
+    if (d->actions != NULL && mced_actions_busy(d->actions, lower))
+        goto out; /* kvm-mced's own action */
+    dc = mced_state_find_domain(d->state, lower != NULL ? lower : name);
+    if (dc == NULL && lower != NULL)
+        dc = mced_state_find_domain(d->state, name);
+    detail = g_strdup_printf("libvirt hook: %s %s", operation, sub_operation);
+    open = mced_correlator_get_open(d->correlator);
+    for (guint i = 0; i < open->len; i++) {
+        McedIncident *inc = open->pdata[i];
+
+        if (inc->vm == NULL || inc->synthetic
+            || !(lower != NULL ? g_strcmp0(inc->vm->uuid, lower) == 0
+                               : g_strcmp0(inc->vm->name, name) == 0))
+            continue;
+        mced_incident_add_action(inc, operation, "external", detail, now);
+        g_string_append_printf(ids, "%s%s", ids->len > 0 ? ", " : "", inc->id);
+        if (first == NULL)
+            first = inc->id;
+    }
+    if (dc == NULL && first == NULL)
+        goto out; /* a domain kvm-mced has nothing on: routine */
+    if (dc != NULL)
+        dc->last_action_us = now;
+    mced_log_action(d->log, LOG_NOTICE, MCED_MSGID_EXTERNAL_CHANGE, first, FALSE, name, lower,
+                    operation, "external", detail,
+                    "Domain '%s' %s outside kvm-mced (%s)%s%s; its cooldown starts now", name,
+                    strcmp(operation, "started") == 0   ? "was started"
+                    : strcmp(operation, "stopped") == 0 ? "was stopped"
+                    : strcmp(operation, "migrate") == 0 ? "is migrating in"
+                                                        : "was restored",
+                    detail, ids->len > 0 ? "; open incident " : "", ids->str);
+    mced_bus_action_changed(d->bus, first != NULL ? first : "", name, operation, "external",
+                            detail);
+    d->dirty = TRUE;
+    schedule_save(d);
+out:
+    g_string_free(ids, TRUE);
+}
+
 static gboolean
 bus_reload(gpointer user_data, GError **error)
 {
@@ -1384,6 +1530,8 @@ start_bus(McedDaemon *d)
         .domains = bus_domains,
         .acknowledge = bus_acknowledge,
         .reload = bus_reload,
+        .drill = bus_drill,
+        .domain_event = bus_domain_event,
     };
     g_autoptr(GError) error = NULL;
 

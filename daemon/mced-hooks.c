@@ -254,8 +254,9 @@ mced_hooks_env_for_incident(const char *event, const McedIncident *inc)
 }
 
 GStrv
-mced_hooks_env_for_action(const char *incident_id, const char *domain, const char *uuid,
-                          const char *action, const char *result, const char *detail)
+mced_hooks_env_for_action(const char *incident_id, gboolean synthetic, const char *domain,
+                          const char *uuid, const char *action, const char *result,
+                          const char *detail)
 {
     GPtrArray *entries;
     g_autofree char *full = NULL;
@@ -271,6 +272,7 @@ mced_hooks_env_for_action(const char *incident_id, const char *domain, const cha
     add_var(entries, "KVM_MCED_ACTION", action);
     add_var(entries, "KVM_MCED_RESULT", result);
     add_var(entries, "KVM_MCED_DETAIL", detail);
+    add_var(entries, "KVM_MCED_SYNTHETIC", synthetic ? "1" : "0");
     g_ptr_array_add(entries, NULL);
     return (GStrv)g_ptr_array_free(entries, FALSE);
 }
@@ -850,16 +852,17 @@ mced_hooks_run_incident(McedHooks *h, McedIncidentEvent event, const McedInciden
 }
 
 guint
-mced_hooks_run_action(McedHooks *h, const char *incident_id, const char *domain,
-                      const char *uuid, const char *action, const char *result,
-                      const char *detail)
+mced_hooks_run_action(McedHooks *h, const char *incident_id, gboolean synthetic,
+                      const char *domain, const char *uuid, const char *action,
+                      const char *result, const char *detail)
 {
     g_auto(GStrv) env = NULL;
     g_autofree char *name = NULL;
 
     g_return_val_if_fail(valid_event(result), 0);
 
-    env = mced_hooks_env_for_action(incident_id, domain, uuid, action, result, detail);
+    env = mced_hooks_env_for_action(incident_id, synthetic, domain, uuid, action, result,
+                                    detail);
     name = g_strconcat("action-", result, NULL);
     return mced_hooks_run(h, name, (const char *const *)env);
 }

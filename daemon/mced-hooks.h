@@ -96,14 +96,15 @@ guint mced_hooks_run(McedHooks *h, const char *event, const char *const *env);
  * "started", "succeeded", "failed" or "dry-run" (KVM_MCED_EVENT=action-
  * @result). Values are escaped. */
 GStrv mced_hooks_env_for_incident(const char *event, const McedIncident *inc);
-GStrv mced_hooks_env_for_action(const char *incident_id, const char *domain, const char *uuid,
-                                const char *action, const char *result, const char *detail);
+GStrv mced_hooks_env_for_action(const char *incident_id, gboolean synthetic, const char *domain,
+                                const char *uuid, const char *action, const char *result,
+                                const char *detail);
 
 /* The same with the event name: what the daemon calls. */
 guint mced_hooks_run_incident(McedHooks *h, McedIncidentEvent event, const McedIncident *inc);
-guint mced_hooks_run_action(McedHooks *h, const char *incident_id, const char *domain,
-                            const char *uuid, const char *action, const char *result,
-                            const char *detail);
+guint mced_hooks_run_action(McedHooks *h, const char *incident_id, gboolean synthetic,
+                            const char *domain, const char *uuid, const char *action,
+                            const char *result, const char *detail);
 
 /* "incident-opened" etc. for @event; NULL for a value out of range. */
 const char *mced_hooks_incident_event_name(McedIncidentEvent event);

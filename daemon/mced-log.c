@@ -234,7 +234,7 @@ mced_log_event(McedLog *log, int priority, const char *message_id, const char *f
 
 void
 mced_log_action(McedLog *log, int priority, const char *message_id, const char *incident,
-                const char *domain, const char *uuid, const char *action, const char *result,
+                gboolean synthetic, const char *domain, const char *uuid, const char *action, const char *result,
                 const char *detail, const char *fmt, ...)
 {
     Fields f = { g_ptr_array_new_with_free_func(g_free) };
@@ -244,11 +244,19 @@ mced_log_action(McedLog *log, int priority, const char *message_id, const char *
     va_start(ap, fmt);
     message = g_strdup_vprintf(fmt, ap);
     va_end(ap);
+    if (synthetic) {
+        char *marked = g_strconcat("[drill] ", message, NULL);
+
+        g_free(message);
+        message = marked;
+    }
 
     add_field(&f, "MESSAGE_ID", message_id);
     add_field(&f, "MESSAGE", message);
     add_fieldf(&f, "PRIORITY", "%d", priority);
     add_field(&f, "KVM_MCED_INCIDENT", incident);
+    if (synthetic)
+        add_field(&f, "KVM_MCED_SYNTHETIC", "1");
     add_field(&f, "KVM_MCED_DOMAIN", domain);
     add_field(&f, "KVM_MCED_DOMAIN_UUID", uuid);
     add_field(&f, "KVM_MCED_ACTION", action);

@@ -31,10 +31,11 @@ void mced_log_event(McedLog *log, int priority, const char *message_id, const ch
     G_GNUC_PRINTF(4, 5);
 
 /* One entry per action started, finished, skipped or dry-run, with
- * KVM_MCED_ACTION, KVM_MCED_RESULT and KVM_MCED_DETAIL. */
+ * KVM_MCED_ACTION, KVM_MCED_RESULT and KVM_MCED_DETAIL; @synthetic (a
+ * drill's) adds KVM_MCED_SYNTHETIC=1 and "[drill] " before the message. */
 void mced_log_action(McedLog *log, int priority, const char *message_id, const char *incident,
-                     const char *domain, const char *uuid, const char *action,
+                     gboolean synthetic, const char *domain, const char *uuid, const char *action,
                      const char *result, const char *detail, const char *fmt, ...)
-    G_GNUC_PRINTF(10, 11);
+    G_GNUC_PRINTF(11, 12);
 
 G_END_DECLS

@@ -828,6 +828,26 @@ mced_registry_lookup_pid(McedRegistry *r, gint64 pid)
     return p != NULL ? vm_ref_for(p) : NULL;
 }
 
+McedVmRef *
+mced_registry_lookup_vm(McedRegistry *r, const char *name_or_uuid)
+{
+    const Process *found = NULL;
+
+    g_return_val_if_fail(r != NULL && name_or_uuid != NULL, NULL);
+
+    /* Most recently used last: the newest process of that VM wins. */
+    for (GList *l = r->lru.head; l != NULL; l = l->next) {
+        const Process *p = l->data;
+
+        if (!p->pub.alive)
+            continue;
+        if (g_strcmp0(p->pub.name, name_or_uuid) == 0
+            || (p->pub.uuid != NULL && g_ascii_strcasecmp(p->pub.uuid, name_or_uuid) == 0))
+            found = p;
+    }
+    return found != NULL ? vm_ref_for(found) : NULL;
+}
+
 void
 mced_registry_add(McedRegistry *r, gint64 pid, const char *name, const char *uuid)
 {

@@ -57,6 +57,10 @@ McedVmRef *mced_registry_lookup_tid(McedRegistry *r, gint64 tid);
 /* The VM of process @pid (QEMU -name/-uuid), same rules. */
 McedVmRef *mced_registry_lookup_pid(McedRegistry *r, gint64 pid);
 
+/* The VM of a QEMU process alive at the last scan whose name or UUID
+ * (any case) is @name_or_uuid, or NULL. */
+McedVmRef *mced_registry_lookup_vm(McedRegistry *r, const char *name_or_uuid);
+
 /* Add what another source knows (libvirt, later). */
 void mced_registry_add(McedRegistry *r, gint64 pid, const char *name, const char *uuid);
 

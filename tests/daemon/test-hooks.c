@@ -319,7 +319,7 @@ test_environment(Fixture *f, gconstpointer data)
     }
 
     /* An action, with a detail that tries the same tricks. */
-    g_assert_cmpuint(mced_hooks_run_action(f->h, "i-0123456789abcdef", name,
+    g_assert_cmpuint(mced_hooks_run_action(f->h, "i-0123456789abcdef", TRUE, name,
                                            "6695eb01-f6a4-8304-79aa-97f2502e193f", "reset",
                                            "failed", "it said: $(id)\n\tno"),
                      ==, 1);
@@ -336,6 +336,7 @@ test_environment(Fixture *f, gconstpointer data)
             "KVM_MCED_ACTION=reset",
             "KVM_MCED_RESULT=failed",
             "KVM_MCED_DETAIL=it said: $(id)\\x0a\\x09no",
+            "KVM_MCED_SYNTHETIC=1",
             NULL,
         };
         assert_record(lines2, "action-failed", expected);

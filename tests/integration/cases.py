@@ -634,6 +634,49 @@ def case_dbus(sc, kvm_mced):
     r = ctl("reload")
     h.check(r.returncode == 0, f"reload as root: {r.stderr}")
 
+    # libvirt's hook: web1 started by someone else while its incident is open
+    xml = (f"<domain type='kvm'>\n  <name>web1</name>\n  <uuid>{UUID_WEB1.upper()}</uuid>\n"
+           "  <devices><disk><uuid>not-this-one</uuid></disk></devices>\n</domain>\n")
+
+    def hook(*args, user=None, stdin=xml):
+        argv = [ctl_path, f"--bus-address={address}", "libvirt-hook"] + list(args)
+        if user:
+            argv = ["setpriv", f"--reuid={user}", "--regid=nogroup", "--clear-groups"] + argv
+        return subprocess.run(argv, input=stdin, capture_output=True, text=True, timeout=20)
+    mark = d.mark()
+    r = hook("web1", "started", "begin", "-")
+    h.check(r.returncode == 0 and r.stdout == "", f"hook: rc {r.returncode} {r.stdout!r}")
+    d.wait_line(lambda s: "Domain 'web1' was started outside kvm-mced" in s
+                and inc.id in s, 10, "the external start on record", mark)
+    h.poll_until(lambda: [s for s in seen("ActionChanged")
+                          if s["payload"]["data"][:4] == [inc.id, "web1", "started", "external"]],
+                 10, "ActionChanged(external) on the bus")
+    full = json.loads(ctl("--json", "show", inc.id).stdout)
+    def external(actions):
+        return [(a["action"], a["result"]) for a in actions if a["result"] == "external"]
+    h.check(external(full["actions"]) == [("started", "external")],
+            f"the incident's actions: {full['actions']}")
+    # operations that change nothing, hostile input, and nobody: no record (XML without a
+    # UUID still names the domain: that stop counts), and the hook never fails libvirt's
+    # operation nor writes to its stdout
+    for args, stdin in ((("web1", "prepare", "begin", "-"), xml),
+                        (("web1", "stopped", "end", "-"), "<domain><uuid>$(reboot)</uuid>"),
+                        (("web1", "stopped", "end", "-"), "\x00garbage"),
+                        (("web1", "stopped", "sideways", "-"), xml)):
+        r = hook(*args, stdin=stdin)
+        h.check(r.returncode == 0 and r.stdout == "", f"hook {args}: rc {r.returncode}")
+    r = hook("web1", "stopped", "end", "-", user="nobody")
+    h.check(r.returncode == 0 and r.stdout == "", f"hook as nobody: rc {r.returncode}")
+    r = busctl("call", BUS_NAME, BUS_PATH, BUS_NAME, "NoteDomainEvent", "ssss", "web1",
+               UUID_WEB1, "stopped", "end", user="nobody", check=False)
+    h.check(r.returncode != 0 and "Access denied" in r.stderr, f"as nobody: {r.stderr!r}")
+    r = busctl("call", BUS_NAME, BUS_PATH, BUS_NAME, "NoteDomainEvent", "ssss", "web1",
+               "not-a-uuid", "stopped", "end", check=False)
+    h.check(r.returncode != 0 and "UUID" in r.stderr, f"bad UUID: {r.stderr!r}")
+    full = json.loads(ctl("--json", "show", inc.id).stdout)
+    h.check(external(full["actions"]) == [("started", "external"), ("stopped", "external")],
+            f"the start and the stop by name only: {full['actions']}")
+
     # once web1's incident closes it counts against web1; an ack resets that
     d.wait_incident(10, "web1's incident to close", inc.index, event="closed", name="web1")
     r = ctl("--json", "domains", user="nobody")
@@ -648,6 +691,50 @@ def case_dbus(sc, kvm_mced):
     h.check(r.returncode == 0 and "'web1' acknowledged" in r.stdout, f"ack: {r.stdout} {r.stderr}")
     r = ctl("--json", "domains")
     h.check(json.loads(r.stdout) == [], f"domains after the ack: {r.stdout}")
+
+    # a drill: root only, its own incident, marked synthetic everywhere, dry-run actions,
+    # and no trace in the counters
+    r = ctl("drill", "--domain=web1", "--class=fatal", user="nobody")
+    h.check(r.returncode == 1 and "needs root" in r.stderr, f"drill as nobody: {r.stderr}")
+    r = ctl("drill", "--domain=nosuchvm", "--class=guest")
+    h.check(r.returncode == 4 and "nosuchvm" in r.stderr, f"drill of nosuchvm: {r.stderr}")
+    r = ctl("drill", "--domain=web1", "--class=severe-ish")
+    h.check(r.returncode == 2 and "Unknown class" in r.stderr, f"drill class: {r.stderr}")
+    r = ctl("drill", "--domain=web1", "--class=host")
+    h.check(r.returncode == 2 and "name no domain" in r.stderr, f"host drill: {r.stderr}")
+    r = ctl("drill", "--domain=web1")
+    h.check(r.returncode == 2, f"drill without a class: {r.returncode}")
+    mark = d.mark()
+    r = ctl("--json", "drill", f"--domain={UUID_WEB1.upper()}", "--class=fatal")
+    h.check(r.returncode == 0, f"drill: {r.stderr}")
+    drill = json.loads(r.stdout)
+    h.check(drill["synthetic"] is True and drill["incident"].startswith("i-"), f"{drill}")
+    d.wait_line(lambda s: s.startswith("kvm-mced: [drill] ") and drill["incident"] in s, 10,
+                "the drill's incident in the log", mark)
+    d.wait_line(lambda s: s.startswith("kvm-mced: [drill] Action ") and "web1" in s, 10,
+                "the drill's action decided", mark)
+    h.poll_until(lambda: [s for s in seen("IncidentChanged")
+                          if s["payload"]["data"] == [drill["incident"], "opened", "web1",
+                                                      "fatal"]],
+                 10, "IncidentChanged(opened) for the drill")
+    full = json.loads(ctl("--json", "show", drill["incident"]).stdout)
+    h.check(full["synthetic"] is True and full["class"] == "fatal"
+            and [o["kind"] for o in full["observations"]] == ["drill"]
+            and full["observations"][0]["synthetic"] is True, f"the drill incident: {full}")
+    h.check(full["actions"] and all(a["result"] in ("dry-run", "done")
+                                   for a in full["actions"]),
+            f"a drill only rehearses: {full['actions']}")
+    r = busctl("--json=short", "call", BUS_NAME, BUS_PATH, BUS_NAME, "Drill", "ss", "",
+               "host")
+    host_id = json.loads(r.stdout)["data"][0]
+    r = ctl("--json", "show", host_id)
+    h.check(json.loads(r.stdout)["class"] == "host" and json.loads(r.stdout)["synthetic"],
+            f"the host drill: {r.stdout}")
+    d.wait_incident(10, "the drill to close", mark, event="closed", name="web1")
+    r = ctl("--json", "domains")
+    h.check(json.loads(r.stdout) == [], f"a drill counts for nothing: {r.stdout}")
+    r = ctl("--json", "status")
+    h.check(json.loads(r.stdout)["health"] == "ok", f"nor for the host: {r.stdout}")
     d.stop()
     r = ctl("status")
     h.check(r.returncode == 3 and "is kvm-mced running" in r.stderr,
@@ -658,7 +745,9 @@ def case_dbus(sc, kvm_mced):
 def case_doctor(sc, kvm_mced):
     """kvm-mcectl doctor on fixtures: the memory-failure sysctls from a /proc
     fixture (off is a failure with a fix, on is fine), a KVM device that is
-    not there, a writable and a missing state directory, no daemon."""
+    not there, a writable and a missing state directory, no daemon; libvirt
+    through the test:/// driver (reachable or not) and FWNMI per ppc64 guest
+    from tests/data/libvirt/ppc64-guests.xml."""
     ctl_path = os.path.join(os.path.dirname(kvm_mced), "kvm-mcectl")
     proc = sc.mkdir("proc")
     os.makedirs(os.path.join(proc, "sys", "vm"))

@@ -572,6 +572,26 @@ test_died_between_scans(Fixture *f, gconstpointer data)
     assert_ref(mced_registry_lookup_tid(f->r, 1002), "QEMUGuest1", LIBVIRT_UUID, 1000);
     assert_ref(mced_registry_lookup_pid(f->r, 1000), "QEMUGuest1", LIBVIRT_UUID, 1000);
     g_assert_false(mced_registry_get(f->r, 1000)->alive);
+    /* but it is no longer a running VM one can name */
+    g_assert_null(mced_registry_lookup_vm(f->r, "QEMUGuest1"));
+    assert_ref(mced_registry_lookup_vm(f->r, "s"), "s", NULL, 2000);
+}
+
+/* Running VMs by name or UUID (any case); nothing else matches. */
+static void
+test_lookup_vm(Fixture *f, gconstpointer data)
+{
+    g_autofree char *upper = g_ascii_strup(LIBVIRT_UUID, -1);
+
+    build_host(f);
+    g_assert_null(mced_registry_lookup_vm(f->r, "QEMUGuest1")); /* not scanned yet */
+    g_assert_cmpuint(mced_registry_scan(f->r, NULL), ==, 2);
+    assert_ref(mced_registry_lookup_vm(f->r, "QEMUGuest1"), "QEMUGuest1", LIBVIRT_UUID, 1000);
+    assert_ref(mced_registry_lookup_vm(f->r, LIBVIRT_UUID), "QEMUGuest1", LIBVIRT_UUID, 1000);
+    assert_ref(mced_registry_lookup_vm(f->r, upper), "QEMUGuest1", LIBVIRT_UUID, 1000);
+    g_assert_null(mced_registry_lookup_vm(f->r, "qemuguest1")); /* names are exact */
+    g_assert_null(mced_registry_lookup_vm(f->r, "QEMUGuest"));
+    g_assert_null(mced_registry_lookup_vm(f->r, ""));
 }
 
 static void
@@ -877,6 +897,7 @@ main(int argc, char **argv)
     ADD("/registry/scan/host", test_scan, NULL);
     ADD("/registry/lookup/without-scan", test_lookup_without_scan, NULL);
     ADD("/registry/lookup/died-between-scans", test_died_between_scans, NULL);
+    ADD("/registry/lookup/vm", test_lookup_vm, NULL);
     ADD("/registry/lookup/pid-reuse-scan", test_pid_reuse, GINT_TO_POINTER(TRUE));
     ADD("/registry/lookup/pid-reuse-lookup", test_pid_reuse, GINT_TO_POINTER(FALSE));
     ADD("/registry/lookup/tid-reused", test_tid_reused_by_other_vm, NULL);

@@ -94,6 +94,23 @@ got=$(bash -c 'source "$1"; compopt() { :; }; COMP_WORDS=(kvm-mcectl inc); COMP_
                _kvm_mcectl; echo "${COMPREPLY[*]}"' _ "$completion")
 [ "$got" = incidents ] || fail "completion of 'kvm-mcectl inc' gave '$got'"
 
+# The libvirt hook: where libvirtd looks, executable, pointing at the
+# installed kvm-mcectl; it never fails libvirt's operation and never writes
+# on stdout (libvirt would take that as a new domain XML), even with no
+# daemon and no bus to talk to.
+hook="$dest$sysconfdir/libvirt/hooks/qemu.d/kvm-mced"
+[ -x "$hook" ] || fail "no executable libvirt hook at $sysconfdir/libvirt/hooks/qemu.d/kvm-mced"
+sh -n "$hook" || fail "the libvirt hook is not valid sh"
+grep -q "^ *$bindir/kvm-mcectl libvirt-hook " "$hook" || fail "the hook does not run $bindir/kvm-mcectl"
+sed "s|$bindir/kvm-mcectl|$dest$bindir/kvm-mcectl|" "$hook" > "$dest/hook-test"
+for op in "prepare begin" "started begin" "stopped end" "migrate begin"; do
+    # shellcheck disable=SC2086
+    out=$(echo "<domain><name>vm</name><uuid>6695eb01-f6a4-8304-79aa-97f2502e193f</uuid></domain>" |
+          DBUS_SYSTEM_BUS_ADDRESS=unix:path=/nonexistent/bus sh "$dest/hook-test" vm $op -) ||
+        fail "the libvirt hook failed for '$op'"
+    [ -z "$out" ] || fail "the libvirt hook wrote on stdout for '$op': $out"
+done
+
 "$dest$sbindir/kvm-mced" --check-config --config "$dest$sysconfdir/kvm-mced/kvm-mced.conf" ||
     fail "the shipped configuration does not validate"
 echo "installed tree OK"

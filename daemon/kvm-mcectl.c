@@ -40,6 +40,7 @@ static char *arg_drill_class;  /* drill --class=C */
 static char *arg_state_directory; /* doctor */
 static char *arg_procfs_root;     /* doctor */
 static char *arg_kvm_device;      /* doctor */
+static char *arg_libvirt_uri;     /* doctor */
 
 static const char usage_text[] =
     "Usage: kvm-mcectl [--json] [--bus-address=ADDRESS] COMMAND [ARGS]\n"
@@ -56,8 +57,11 @@ static const char usage_text[] =
     "                              handled as a real one but with dry-run actions (root)\n"
     "  reload                      re-read the configuration (root)\n"
     "  doctor [--state-directory=DIR] [--procfs-root=DIR] [--kvm-device=PATH]\n"
+    "         [--libvirt-uri=URI]\n"
     "                              check the host: KVM and its MCE/FWNMI capability, memory\n"
-    "                              failure sysctls, the journal, the state directory, the daemon\n"
+    "                              failure sysctls, the journal, the state directory, libvirt\n"
+    "                              (read-only, default qemu:///system), FWNMI in each ppc64\n"
+    "                              guest, the daemon\n"
     "\n"
     "Options:\n"
     "  --json                      one JSON document on stdout, for scripts\n"
@@ -701,6 +705,7 @@ main(int argc, char **argv)
         { "state-directory", 0, 0, G_OPTION_ARG_FILENAME, &arg_state_directory, NULL, NULL },
         { "procfs-root", 0, 0, G_OPTION_ARG_FILENAME, &arg_procfs_root, NULL, NULL },
         { "kvm-device", 0, 0, G_OPTION_ARG_FILENAME, &arg_kvm_device, NULL, NULL },
+        { "libvirt-uri", 0, 0, G_OPTION_ARG_STRING, &arg_libvirt_uri, NULL, NULL },
         { NULL },
     };
     g_autoptr(GOptionContext) ctx = g_option_context_new(NULL);
@@ -738,9 +743,11 @@ main(int argc, char **argv)
         && strcmp(cmd, "incidents") != 0)
         return usage_error("--domain, --class and --since go with 'incidents'");
 
-    if ((arg_state_directory != NULL || arg_procfs_root != NULL || arg_kvm_device != NULL)
+    if ((arg_state_directory != NULL || arg_procfs_root != NULL || arg_kvm_device != NULL
+         || arg_libvirt_uri != NULL)
         && strcmp(cmd, "doctor") != 0)
-        return usage_error("--state-directory, --procfs-root and --kvm-device go with 'doctor'");
+        return usage_error("--state-directory, --procfs-root, --kvm-device and --libvirt-uri "
+                           "go with 'doctor'");
     if (strcmp(cmd, "drill") == 0 && (argc != 2 || arg_drill_class == NULL)) {
         ret = usage_error("drill takes --domain=D and --class=C (for the host: --class=host)");
     } else if (strcmp(cmd, "drill") == 0) {
@@ -758,6 +765,7 @@ main(int argc, char **argv)
             .state_directory = arg_state_directory,
             .procfs_root = arg_procfs_root,
             .kvm_device = arg_kvm_device,
+            .libvirt_uri = arg_libvirt_uri,
             .json = arg_json,
         };
 
@@ -805,5 +813,6 @@ main(int argc, char **argv)
     g_free(arg_state_directory);
     g_free(arg_procfs_root);
     g_free(arg_kvm_device);
+    g_free(arg_libvirt_uri);
     return ret;
 }

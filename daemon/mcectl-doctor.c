@@ -3,12 +3,17 @@
  * kvm-mcectl doctor: checks the host the way an operator would before
  * trusting kvm-mced with it. Each finding is ok, warn, fail or info, with a
  * fix for every problem; printed as a table or as one JSON array.
+ *
+ * libvirt is only ever opened read-only, and only to list domains and read
+ * their XML: doctor changes nothing.
  */
 #include "config.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <json-c/json.h>
+#include <libvirt/libvirt.h>
+#include <libvirt/virterror.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -499,6 +504,127 @@ mcectl_fwnmi_from_domain_xml(const char *xml, char **ret_machine, char **ret_why
     return r;
 }
 
+/* ---- libvirt and its guests ----------------------------------------------- */
+
+/* libvirt prints every error on stderr by default; doctor reports them. */
+static void
+quiet_errors(void *opaque, virErrorPtr error)
+{
+}
+
+static int
+compare_domain_names(const void *a, const void *b)
+{
+    return strcmp(virDomainGetName(*(virDomainPtr const *)a),
+                  virDomainGetName(*(virDomainPtr const *)b));
+}
+
+/* The fix for a connection that failed with the last libvirt error. */
+static const char *
+libvirt_fix(void)
+{
+    virErrorPtr e = virGetLastError();
+
+    if (e != NULL
+        && ((e->code == VIR_ERR_SYSTEM_ERROR && (e->int1 == EACCES || e->int1 == EPERM))
+            || e->code == VIR_ERR_AUTH_FAILED || e->code == VIR_ERR_AUTH_CANCELLED
+            || e->code == VIR_ERR_AUTH_UNAVAILABLE || e->code == VIR_ERR_OPERATION_DENIED))
+        return "this user may not use libvirt's read-only socket: run as root, or check "
+               "unix_sock_ro_perms in libvirtd.conf or virtqemud.conf and the polkit rules";
+    return "systemctl start libvirtd (or virtqemud.socket on a host with modular daemons), "
+           "and check --libvirt-uri";
+}
+
+static void
+check_fwnmi(Doctor *doc, virDomainPtr dom)
+{
+    const char *name = virDomainGetName(dom);
+    g_autofree char *check = g_strdup_printf("fwnmi:%s", name);
+    g_autofree char *xml = virDomainGetXMLDesc(dom, 0);
+    g_autofree char *why = NULL;
+    McectlFwnmi r;
+
+    if (xml == NULL) {
+        finding(doc, check, CHECK_WARN, "check that libvirt can read the domain (virsh dumpxml)",
+                "cannot read the domain XML: %s", virGetLastErrorMessage());
+        return;
+    }
+    r = mcectl_fwnmi_from_domain_xml(xml, NULL, &why);
+    switch (r) {
+    case MCECTL_FWNMI_ON:
+        finding(doc, check, CHECK_OK, NULL, "FWNMI on: %s", why);
+        break;
+    case MCECTL_FWNMI_OFF:
+        finding(doc, check, CHECK_FAIL,
+                "give the guest machine type pseries-5.0 or newer and take out any "
+                "cap-fwnmi=off (the new machine type takes effect when the guest restarts); "
+                "without FWNMI a machine check enters the guest at its 0x200 vector, not "
+                "through its FWNMI handler, and the guest usually goes down",
+                "FWNMI off: %s", why);
+        break;
+    case MCECTL_FWNMI_UNKNOWN:
+        finding(doc, check, CHECK_WARN,
+                "set it explicitly with the <qemu:commandline> arguments '-machine' "
+                "'cap-fwnmi=on' (QEMU refuses to start the guest if the host's KVM lacks "
+                "FWNMI), or move the guest to an upstream pseries-5.0 or newer machine type",
+                "FWNMI unknown: %s", why);
+        break;
+    case MCECTL_FWNMI_NOT_PSERIES:
+        finding(doc, check, CHECK_INFO, NULL, "%s", why);
+        break;
+    case MCECTL_FWNMI_NOT_PPC:
+        break;
+    case MCECTL_FWNMI_ERROR:
+        finding(doc, check, CHECK_WARN,
+                "look at the domain's XML with virsh dumpxml; doctor could not read it",
+                "%s", why);
+        break;
+    case _MCECTL_FWNMI_MAX:
+        g_return_if_reached();
+    }
+}
+
+/* "libvirt", then one "fwnmi:NAME" per ppc64 domain (or one "fwnmi"). */
+static void
+check_libvirt(Doctor *doc, const char *uri)
+{
+    virConnectPtr conn;
+    virDomainPtr *doms = NULL;
+    int n;
+    guint before, running = 0;
+
+    virSetErrorFunc(NULL, quiet_errors);
+    conn = virConnectOpenReadOnly(uri);
+    if (conn == NULL) {
+        finding(doc, "libvirt", CHECK_FAIL, libvirt_fix(), "cannot connect to %s: %s", uri,
+                virGetLastErrorMessage());
+        finding(doc, "fwnmi", CHECK_INFO, NULL, "guests not checked: no libvirt connection");
+        return;
+    }
+    n = virConnectListAllDomains(conn, &doms, 0);
+    if (n < 0) {
+        finding(doc, "libvirt", CHECK_FAIL, libvirt_fix(), "%s: cannot list the domains: %s",
+                uri, virGetLastErrorMessage());
+        finding(doc, "fwnmi", CHECK_INFO, NULL, "guests not checked: cannot list them");
+        virConnectClose(conn);
+        return;
+    }
+    for (int i = 0; i < n; i++)
+        running += virDomainIsActive(doms[i]) == 1;
+    finding(doc, "libvirt", CHECK_OK, NULL, "%s: %d domain%s, %u running (read-only)", uri, n,
+            n == 1 ? "" : "s", running);
+
+    qsort(doms, (size_t)n, sizeof(*doms), compare_domain_names);
+    before = json_object_array_length(doc->list);
+    for (int i = 0; i < n; i++)
+        check_fwnmi(doc, doms[i]);
+    if (json_object_array_length(doc->list) == before)
+        finding(doc, "fwnmi", CHECK_INFO, NULL, "no ppc64 domains: FWNMI does not apply");
+    for (int i = 0; i < n; i++)
+        virDomainFree(doms[i]);
+    free(doms);
+    virConnectClose(conn);
+}
 static void
 check_daemon(Doctor *doc, sd_bus *bus)
 {
@@ -532,6 +658,7 @@ mcectl_doctor(const McectlDoctorOptions *opts)
     check_journal(&doc);
     check_state_directory(&doc, opts->state_directory != NULL ? opts->state_directory
                                                               : "/var/lib/kvm-mced");
+    check_libvirt(&doc, opts->libvirt_uri != NULL ? opts->libvirt_uri : "qemu:///system");
     check_daemon(&doc, opts->bus);
     list = doc.list;
     if (opts->json) {

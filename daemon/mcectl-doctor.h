@@ -12,6 +12,7 @@ typedef struct {
     const char *state_directory; /* NULL: /var/lib/kvm-mced */
     const char *procfs_root;     /* NULL: /proc */
     const char *kvm_device;      /* NULL: /dev/kvm */
+    const char *libvirt_uri;     /* NULL: qemu:///system, opened read-only */
     gboolean json;
 } McectlDoctorOptions;
 

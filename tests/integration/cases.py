@@ -758,10 +758,10 @@ def case_doctor(sc, kvm_mced):
             with open(os.path.join(proc, "sys", "vm", name), "w") as f:
                 f.write(f"{value}\n")
 
-    def doctor(state_dir):
+    def doctor(state_dir, uri="test:///default"):
         r = subprocess.run([ctl_path, "--json", "--bus-address=unix:path=/nonexistent/bus",
                             "doctor", f"--procfs-root={proc}", "--kvm-device=/nonexistent/kvm",
-                            f"--state-directory={state_dir}"],
+                            f"--state-directory={state_dir}", f"--libvirt-uri={uri}"],
                            capture_output=True, text=True, timeout=30)
         h.check(r.returncode in (0, 1), f"doctor: rc {r.returncode} {r.stderr}")
         return r.returncode, {o["check"]: o for o in json.loads(r.stdout)}
@@ -777,15 +777,57 @@ def case_doctor(sc, kvm_mced):
     h.check(found["state-directory"]["result"] == "ok", f"state: {found['state-directory']}")
     h.check(found["daemon"]["result"] == "warn", f"daemon: {found['daemon']}")
     h.check(found["journal"]["result"] in ("ok", "warn", "fail"), f"journal: {found['journal']}")
+    # test:///default: one x86 domain, so nothing for FWNMI to check
+    h.check(found["libvirt"]["result"] == "ok"
+            and found["libvirt"]["detail"].startswith("test:///default: 1 domain,"),
+            f"libvirt: {found['libvirt']}")
+    h.check(found["fwnmi"]["result"] == "info" and "no ppc64" in found["fwnmi"]["detail"]
+            and not [c for c in found if c.startswith("fwnmi:")], f"fwnmi: {found}")
 
     sysctls(1, 1)
     rc, found = doctor(sc.join("no-such-state"))
     h.check(found["memory_failure_recovery"]["result"] == "ok", f"{found}")
     h.check(found["state-directory"]["result"] == "warn"
             and "No such file" in found["state-directory"]["detail"], f"{found}")
+
+    # libvirt that cannot be reached: a failure with a fix, guests unchecked
+    rc, found = doctor(sc.mkdir("state2"), "test:///nonexistent-file.xml")
+    lv = found["libvirt"]
+    h.check(rc == 1 and lv["result"] == "fail"
+            and lv["detail"].startswith("cannot connect to test:///nonexistent-file.xml: ")
+            and "systemctl start libvirtd" in lv["fix"], f"libvirt unreachable: {lv}")
+    h.check(found["fwnmi"]["result"] == "info" and "not checked" in found["fwnmi"]["detail"],
+            f"fwnmi without libvirt: {found['fwnmi']}")
+
+    # FWNMI per ppc64 guest, running or shut off; the x86 guest is left out.
+    # (The test driver keeps <os><type arch machine> but drops
+    # <qemu:commandline>; cap-fwnmi=off there is tests/daemon/test-doctor.c's.)
+    guests = os.path.join(SOURCE_ROOT, "tests", "data", "libvirt", "ppc64-guests.xml")
+    rc, found = doctor(sc.join("state2"), f"test://{guests}")
+    h.check(found["libvirt"]["result"] == "ok"
+            and "6 domains, 5 running" in found["libvirt"]["detail"], f"{found['libvirt']}")
+    fwnmi = {c[len("fwnmi:"):]: o for c, o in found.items() if c.startswith("fwnmi:")}
+    h.check(sorted(fwnmi) == ["ppc-latest", "ppc-new", "ppc-old", "ppc-older-shutoff",
+                              "ppc-rhel"] and "fwnmi" not in found, f"fwnmi checks: {sorted(found)}")
+    want = {"ppc-new": ("ok", "FWNMI on: machine pseries-8.2"),
+            "ppc-latest": ("ok", "FWNMI on: machine pseries,"),
+            "ppc-old": ("fail", "FWNMI off: machine pseries-4.2,"),
+            "ppc-older-shutoff": ("fail", "FWNMI off: machine pseries-2.12,"),
+            "ppc-rhel": ("warn", "FWNMI unknown: machine pseries-rhel9.4.0")}
+    for name, (result, detail) in want.items():
+        o = fwnmi.get(name, {})
+        h.check(o.get("result") == result and o.get("detail", "").startswith(detail)
+                and (result == "ok") == (o.get("fix") is None), f"fwnmi:{name}: {o}")
+    h.check("pseries-5.0" in fwnmi["ppc-old"]["fix"] and "0x200" in fwnmi["ppc-old"]["fix"],
+            f"fwnmi:ppc-old fix: {fwnmi['ppc-old']}")
+    r = subprocess.run([ctl_path, "status", "--libvirt-uri=test:///default"],
+                       capture_output=True, text=True, timeout=30)
+    h.check(r.returncode == 2 and "go with 'doctor'" in r.stderr,
+            f"--libvirt-uri outside doctor: rc {r.returncode} {r.stderr}")
     # human output: one line per check, a fix under each problem, a total
     r = subprocess.run([ctl_path, "--bus-address=unix:path=/nonexistent/bus", "doctor",
-                        f"--procfs-root={proc}", "--kvm-device=/nonexistent/kvm"],
+                        f"--procfs-root={proc}", "--kvm-device=/nonexistent/kvm",
+                        "--libvirt-uri=test:///default"],
                        capture_output=True, text=True, timeout=30)
     h.check(re.search(r"^fail +kvm +cannot open /nonexistent/kvm", r.stdout, re.M) is not None
             and "fix: load the KVM module" in r.stdout

@@ -24,6 +24,7 @@ typedef struct {
     GSource source;
     sd_bus *bus;
     gpointer tag;
+    GIOCondition cond; /* what the fd is polled for now */
 } BusSource;
 
 static gboolean
@@ -38,7 +39,12 @@ bus_source_prepare(GSource *s, gint *timeout)
         cond |= G_IO_IN;
     if (events > 0 && (events & POLLOUT) != 0)
         cond |= G_IO_OUT;
-    g_source_modify_unix_fd(s, bs->tag, cond);
+    /* Changing the poll set wakes the loop up: only when it changes, or
+     * the loop would spin. */
+    if (cond != bs->cond) {
+        g_source_modify_unix_fd(s, bs->tag, cond);
+        bs->cond = cond;
+    }
     *timeout = -1;
     if (sd_bus_get_timeout(bs->bus, &until) >= 0 && until != UINT64_MAX) {
         /* Absolute CLOCK_MONOTONIC µs, as g_get_monotonic_time(); 0 when
@@ -497,6 +503,7 @@ mced_bus_new(const char *address, const McedBusHandlers *handlers, gpointer user
     bs = (BusSource *)g_source_new(&bus_source_funcs, sizeof(BusSource));
     bs->bus = b->bus;
     bs->tag = g_source_add_unix_fd(&bs->source, sd_bus_get_fd(b->bus), G_IO_IN);
+    bs->cond = G_IO_IN;
     g_source_set_name(&bs->source, "sd-bus");
     g_source_attach(&bs->source, NULL);
     b->source = &bs->source;

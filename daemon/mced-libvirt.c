@@ -37,6 +37,7 @@ struct McedLibvirt {
     GHashTable *domains;  /* uuid -> McedDomainInfo* */
     GHashTable *written;  /* uuid -> last health XML written */
     guint64 seq;          /* for cursors of events QEMU gave no time */
+    guint64 events;       /* domain events seen: a refresh older than one keeps its state */
 };
 
 static void connect_async(McedLibvirt *lv);
@@ -134,28 +135,44 @@ domain_remove(McedLibvirt *lv, const char *name, const char *uuid)
         lv->cb.domain_removed(n, u, lv->user_data);
 }
 
-static void
-resync(McedLibvirt *lv)
+/* Every domain of @conn with what domain_info_from() reads; in a worker. */
+static GPtrArray *
+list_domains(virConnectPtr conn)
 {
     virDomainPtr *list = NULL;
-    int n = virConnectListAllDomains(lv->conn, &list, 0);
+    int n = virConnectListAllDomains(conn, &list, 0);
+    GPtrArray *all;
+
+    if (n < 0)
+        return NULL;
+    all = g_ptr_array_new_with_free_func((GDestroyNotify)domain_info_free);
+    for (int i = 0; i < n; i++) {
+        McedDomainInfo *d = domain_info_from(list[i]);
+
+        if (d != NULL)
+            g_ptr_array_add(all, d);
+        virDomainFree(list[i]);
+    }
+    free(list);
+    return all;
+}
+
+/* Takes the domain list read by a worker: updates the table and drops
+ * the domains that went away while the connection was down. */
+static void
+resync_apply(McedLibvirt *lv, GPtrArray *all)
+{
     g_autoptr(GHashTable) seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     g_autoptr(GPtrArray) gone = g_ptr_array_new_with_free_func(g_free);
     GHashTableIter it;
     gpointer key;
 
-    if (n < 0)
-        return;
-    for (int i = 0; i < n; i++) {
-        McedDomainInfo *d = domain_info_from(list[i]);
-        if (d != NULL) {
-            g_hash_table_add(seen, g_strdup(d->uuid));
-            domain_update(lv, d);
-        }
-        virDomainFree(list[i]);
+    for (guint i = 0; i < all->len; i++) {
+        McedDomainInfo *d = g_ptr_array_steal_index_fast(all, i--);
+
+        g_hash_table_add(seen, g_strdup(d->uuid));
+        domain_update(lv, d);
     }
-    free(list);
-    /* Domains that went away while the connection was down. */
     g_hash_table_iter_init(&it, lv->domains);
     while (g_hash_table_iter_next(&it, &key, NULL))
         if (!g_hash_table_contains(seen, key))
@@ -164,6 +181,114 @@ resync(McedLibvirt *lv)
         const McedDomainInfo *d = g_hash_table_lookup(lv->domains, gone->pdata[i]);
         domain_remove(lv, d->name, d->uuid);
     }
+}
+
+/* ---- reading domains off the main loop --------------------------------- */
+
+/* Reading a domain's state, persistence or metadata waits for libvirtd's
+ * lock on that domain, which it holds while it runs its hooks, and
+ * kvm-mced's own hook waits for the daemon's answer on D-Bus. So the main
+ * loop never reads a domain: events update the table with what they say,
+ * and a worker reads the rest. */
+typedef struct {
+    McedLibvirt *lv;     /* a reference */
+    virConnectPtr conn;  /* a reference: the connection asked */
+    char *uuid;          /* one domain; NULL: all of them (a resync) */
+    guint64 events;      /* lv->events when asked */
+} ReadJob;
+
+static void
+read_job_free(ReadJob *job)
+{
+    g_rc_box_release_full(job->lv, (GDestroyNotify)libvirt_clear);
+    virConnectClose(job->conn);
+    g_free(job->uuid);
+    g_free(job);
+}
+
+static void
+free_list(gpointer p)
+{
+    g_ptr_array_unref(p);
+}
+
+static void
+read_thread(GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+    ReadJob *job = task_data;
+    GPtrArray *all;
+    virDomainPtr dom;
+
+    if (job->uuid == NULL) {
+        all = list_domains(job->conn);
+        if (all == NULL)
+            g_task_return_new_error(task, MCED_ERROR, MCED_ERROR_IO, "cannot list domains: %s",
+                                    virGetLastErrorMessage());
+        else
+            g_task_return_pointer(task, all, free_list);
+        return;
+    }
+    all = g_ptr_array_new_with_free_func((GDestroyNotify)domain_info_free);
+    dom = virDomainLookupByUUIDString(job->conn, job->uuid);
+    if (dom != NULL) {
+        McedDomainInfo *d = domain_info_from(dom);
+
+        if (d != NULL)
+            g_ptr_array_add(all, d);
+        virDomainFree(dom);
+    }
+    virResetLastError();
+    g_task_return_pointer(task, all, free_list);
+}
+
+static void
+on_read_done(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+    ReadJob *job = g_task_get_task_data(G_TASK(res));
+    McedLibvirt *lv = job->lv;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GPtrArray) all = g_task_propagate_pointer(G_TASK(res), &error);
+
+    if (lv->closed || lv->conn != job->conn)
+        return; /* gone, or a connection since replaced */
+    if (job->uuid == NULL) {
+        if (all != NULL)
+            resync_apply(lv, all);
+        else
+            g_message("libvirt: %s", error->message);
+        if (lv->cb.connection != NULL)
+            lv->cb.connection(TRUE, lv->uri, lv->user_data);
+        return;
+    }
+    for (guint i = 0; all != NULL && i < all->len; i++) {
+        McedDomainInfo *d = g_ptr_array_steal_index_fast(all, i--);
+        const McedDomainInfo *known = g_hash_table_lookup(lv->domains, d->uuid);
+
+        /* An event came since the read: it knows the state better. */
+        if (known != NULL && lv->events != job->events) {
+            d->state = known->state;
+            d->id = known->id;
+        }
+        domain_update(lv, d);
+    }
+}
+
+/* Reads one domain (@uuid) or all (NULL) in a worker, then updates the
+ * table; a resync ends with the connection callback. */
+static void
+read_async(McedLibvirt *lv, const char *uuid)
+{
+    g_autoptr(GTask) task = NULL;
+    ReadJob *job = g_new0(ReadJob, 1);
+
+    job->lv = g_rc_box_acquire(lv);
+    job->conn = lv->conn;
+    virConnectRef(lv->conn);
+    job->uuid = g_strdup(uuid);
+    job->events = lv->events;
+    task = g_task_new(NULL, NULL, on_read_done, NULL);
+    g_task_set_task_data(task, job, (GDestroyNotify)read_job_free);
+    g_task_run_in_thread(task, read_thread);
 }
 
 /* ---- events ------------------------------------------------------------ */
@@ -200,14 +325,54 @@ emit_observation(McedLibvirt *lv, const McedDomainInfo *d, const char *event, lo
         mced_observation_unref(obs);
 }
 
+/* The domain of an event, from what the event itself carries (name,
+ * UUID, id) and what the table knew; @state and @persistent (-1: as
+ * known) when the event says. A domain not known yet is read in a
+ * worker. Never asks libvirtd anything (see read_async()). */
 static const McedDomainInfo *
-known_domain(McedLibvirt *lv, virDomainPtr dom)
+event_domain(McedLibvirt *lv, virDomainPtr dom, int state, int persistent)
 {
-    McedDomainInfo *d = domain_info_from(dom);
+    char uuid[VIR_UUID_STRING_BUFLEN];
+    const McedDomainInfo *known;
+    McedDomainInfo *d;
 
-    if (d == NULL)
+    if (virDomainGetUUIDString(dom, uuid) < 0)
         return NULL;
+    lv->events++;
+    d = g_new0(McedDomainInfo, 1);
+    d->name = g_strdup(virDomainGetName(dom));
+    d->uuid = g_ascii_strdown(uuid, -1);
+    d->id = (int)virDomainGetID(dom);
+    if (d->id == (int)(unsigned int)-1)
+        d->id = -1;
+    known = g_hash_table_lookup(lv->domains, d->uuid);
+    d->state = state >= 0 ? state : known != NULL ? known->state : VIR_DOMAIN_NOSTATE;
+    d->persistent = persistent >= 0 ? persistent == 1 : known != NULL && known->persistent;
+    d->policy_xml = known != NULL ? g_strdup(known->policy_xml) : NULL;
+    if (known == NULL)
+        read_async(lv, d->uuid);
     return domain_update(lv, d);
+}
+
+/* The state a lifecycle event leaves the domain in, or -1 for "as it was". */
+static int
+state_after(int event)
+{
+    switch (event) {
+    case VIR_DOMAIN_EVENT_STARTED:
+    case VIR_DOMAIN_EVENT_RESUMED:
+        return VIR_DOMAIN_RUNNING;
+    case VIR_DOMAIN_EVENT_SUSPENDED:
+        return VIR_DOMAIN_PAUSED;
+    case VIR_DOMAIN_EVENT_STOPPED:
+        return VIR_DOMAIN_SHUTOFF;
+    case VIR_DOMAIN_EVENT_PMSUSPENDED:
+        return VIR_DOMAIN_PMSUSPENDED;
+    case VIR_DOMAIN_EVENT_CRASHED:
+        return VIR_DOMAIN_CRASHED;
+    default:
+        return -1;
+    }
 }
 
 static int
@@ -224,7 +389,8 @@ on_lifecycle(virConnectPtr conn, virDomainPtr dom, int event, int detail, void *
         }
         return 0;
     }
-    d = known_domain(lv, dom);
+    d = event_domain(lv, dom, state_after(event),
+                     event == VIR_DOMAIN_EVENT_DEFINED ? 1 : -1);
     if (d == NULL)
         return 0;
     if (event == VIR_DOMAIN_EVENT_STOPPED && !d->persistent) {
@@ -251,7 +417,7 @@ on_reboot(virConnectPtr conn, virDomainPtr dom, void *opaque)
 
     if (lv->qmp)
         return; /* the raw RESET carries more */
-    d = known_domain(lv, dom);
+    d = event_domain(lv, dom, -1, -1);
     if (d != NULL)
         emit_observation(lv, d, "RESET", -1, 0, "{\"guest\":true,\"reason\":\"guest-reset\"}");
 }
@@ -271,7 +437,7 @@ on_memory_failure(virConnectPtr conn, virDomainPtr dom, int recipient, int actio
     if (recipient < 0 || recipient >= (int)G_N_ELEMENTS(recipients) || action < 0
         || action >= (int)G_N_ELEMENTS(actions))
         return;
-    d = known_domain(lv, dom);
+    d = event_domain(lv, dom, -1, -1);
     if (d == NULL)
         return;
     details = g_strdup_printf(
@@ -307,8 +473,14 @@ on_metadata_change(virConnectPtr conn, virDomainPtr dom, int type, const char *n
 {
     McedLibvirt *lv = opaque;
 
-    if (type == VIR_DOMAIN_METADATA_ELEMENT && g_strcmp0(nsuri, MCED_METADATA_POLICY_NS) == 0)
-        (void)known_domain(lv, dom);
+    char uuid[VIR_UUID_STRING_BUFLEN];
+
+    if (type == VIR_DOMAIN_METADATA_ELEMENT && g_strcmp0(nsuri, MCED_METADATA_POLICY_NS) == 0
+        && virDomainGetUUIDString(dom, uuid) == 0) {
+        g_autofree char *lower = g_ascii_strdown(uuid, -1);
+
+        read_async(lv, lower);
+    }
 }
 
 static void
@@ -316,7 +488,7 @@ on_qmp(virConnectPtr conn, virDomainPtr dom, const char *event, long long second
        unsigned int micros, const char *details, void *opaque)
 {
     McedLibvirt *lv = opaque;
-    const McedDomainInfo *d = known_domain(lv, dom);
+    const McedDomainInfo *d = event_domain(lv, dom, -1, -1);
 
     if (d != NULL)
         emit_observation(lv, d, event, seconds, micros, details);
@@ -474,9 +646,7 @@ on_connected(GObject *source, GAsyncResult *res, gpointer user_data)
     (void)virConnectSetKeepAlive(conn, KEEPALIVE_INTERVAL, KEEPALIVE_COUNT);
     (void)virConnectRegisterCloseCallback(conn, on_close, lv, NULL);
     register_all(lv);
-    resync(lv);
-    if (lv->cb.connection != NULL)
-        lv->cb.connection(TRUE, lv->uri, lv->user_data);
+    read_async(lv, NULL); /* says the connection is up once the domains are read */
 }
 
 static void

@@ -11,8 +11,11 @@
  * names where the driver passes them through; otherwise (the test:///
  * driver, a read-only connection) libvirt's own lifecycle, reboot and
  * memory-failure events stand in, so one underlying event is seen once.
- * Calls that can block (metadata writes take a domain job) run in worker
- * threads and hand their result back to the main loop.
+ * Calls that can block run in worker threads and hand their result back
+ * to the main loop: metadata writes (they take a domain job), and every
+ * read of a domain's state, persistence or metadata (libvirtd holds the
+ * domain's lock while it runs its hooks, and kvm-mced's own hook waits
+ * for the daemon). Events update the domain table with what they carry.
  */
 #pragma once
 

@@ -638,6 +638,9 @@ cmd_libvirt_hook(const char *name, const char *operation, const char *sub)
         r = sd_bus_message_append(m, "ssss", name, uuid != NULL ? uuid : "", operation, sub);
     if (r >= 0) /* libvirt waits for us: a daemon that hangs must not hold it up */
         r = sd_bus_call(bus, m, 2 * G_USEC_PER_SEC, &error, NULL);
+    if (r < 0)
+        fprintf(stderr, "kvm-mcectl: libvirt-hook %s %s: %s\n", operation, sub,
+                error.message != NULL ? error.message : g_strerror(-r));
     if (r < 0 && !sd_bus_error_has_name(&error, SD_BUS_ERROR_SERVICE_UNKNOWN)
         && !sd_bus_error_has_name(&error, SD_BUS_ERROR_NAME_HAS_NO_OWNER))
         sd_journal_send("MESSAGE=kvm-mced libvirt hook: cannot tell kvm-mced that domain '%s' "

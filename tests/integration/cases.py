@@ -453,27 +453,6 @@ def case_sd_notify(sc, kvm_mced):
     wait_for(lambda m: "STOPPING=1" in m.split("\n"), "STOPPING=1")
 
 
-BUS_CONF = """<busconfig>
-  <type>system</type> <listen>unix:path={dir}/bus.sock</listen> <auth>EXTERNAL</auth>
-  <policy context="default">
-    <allow user="*"/> <deny own="*"/> <deny send_type="method_call"/> <allow send_type="signal"/>
-    <allow send_requested_reply="true" send_type="method_return"/>
-    <allow send_requested_reply="true" send_type="error"/>
-    <allow receive_type="method_call"/> <allow receive_type="method_return"/>
-    <allow receive_type="error"/> <allow receive_type="signal"/>
-    <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus"/>
-    <allow send_destination="org.freedesktop.DBus"
-           send_interface="org.freedesktop.DBus.Introspectable"/>
-    <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus.Properties"/>
-    <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus.Peer"/>
-  </policy>
-  <policy user="root">
-    <allow send_destination="org.freedesktop.DBus"
-           send_interface="org.freedesktop.DBus.Monitoring"/>
-  </policy>
-  <includedir>{dir}/system.d</includedir>
-</busconfig>
-"""
 BUS_NAME = "org.kvm_mced.Manager1"
 BUS_PATH = "/org/kvm_mced/Manager1"
 
@@ -492,18 +471,7 @@ def case_dbus(sc, kvm_mced):
             raise h.Skip(f"{prog} is not installed (apt-get install dbus systemd util-linux)")
     if os.geteuid() != 0:
         raise h.Skip("needs root to own the name under the shipped policy and to run as nobody")
-    bdir = sc.mkdir("bus")
-    os.chmod(sc.path, 0o755)
-    os.chmod(bdir, 0o755)
-    os.makedirs(os.path.join(bdir, "system.d"))
-    shutil.copy(os.path.join(SOURCE_ROOT, "systemd", "org.kvm_mced.Manager1.conf"),
-                os.path.join(bdir, "system.d"))
-    with open(os.path.join(bdir, "bus.conf"), "w") as f:
-        f.write(BUS_CONF.format(dir=bdir))
-    bus = sc.spawn(["dbus-daemon", "--config-file", os.path.join(bdir, "bus.conf"), "--nofork",
-                    "--print-address=1"], stdout=subprocess.PIPE, stdin=subprocess.DEVNULL)
-    address = bus.stdout.readline().decode().strip()  # printed once it listens
-    h.check(address.startswith("unix:"), f"dbus-daemon printed {address!r}")
+    address, _ = h.system_bus(sc)
 
     def busctl(*args, user=None, check=True):
         argv = ["busctl", f"--address={address}"] + list(args)

@@ -47,6 +47,8 @@ JOURNALD_CANDIDATES = (
 # printk levels as journald stores them in PRIORITY
 EMERG, ALERT, CRIT, ERR, WARNING, NOTICE, INFO = 0, 1, 2, 3, 4, 5, 6
 
+SOURCE_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
 
 class Skip(Exception):
     """Raised by a test that cannot run here; the runner exits 77."""
@@ -882,3 +884,46 @@ def is_dir(path):
         return stat.S_ISDIR(os.stat(path).st_mode)
     except OSError:
         return False
+
+
+# A dbus-daemon configured like the system bus (default deny for method
+# calls) with kvm-mced's shipped policy file in its system.d.
+BUS_CONF = """<busconfig>
+  <type>system</type> <listen>unix:path={dir}/{socket}</listen> <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow user="*"/> <deny own="*"/> <deny send_type="method_call"/> <allow send_type="signal"/>
+    <allow send_requested_reply="true" send_type="method_return"/>
+    <allow send_requested_reply="true" send_type="error"/>
+    <allow receive_type="method_call"/> <allow receive_type="method_return"/>
+    <allow receive_type="error"/> <allow receive_type="signal"/>
+    <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus"/>
+    <allow send_destination="org.freedesktop.DBus"
+           send_interface="org.freedesktop.DBus.Introspectable"/>
+    <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus.Properties"/>
+    <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus.Peer"/>
+  </policy>
+  <policy user="root">
+    <allow send_destination="org.freedesktop.DBus"
+           send_interface="org.freedesktop.DBus.Monitoring"/>
+  </policy>
+  <includedir>{dir}/system.d</includedir>
+</busconfig>
+"""
+
+
+def system_bus(sc, socket="bus.sock"):
+    """Start a private system-like dbus-daemon listening on
+    <scratch>/bus/<socket>; returns (address, directory) once it listens."""
+    bdir = sc.mkdir("bus")
+    os.chmod(sc.path, 0o755)
+    os.chmod(bdir, 0o755)
+    os.makedirs(os.path.join(bdir, "system.d"))
+    shutil.copy(os.path.join(SOURCE_ROOT, "systemd", "org.kvm_mced.Manager1.conf"),
+                os.path.join(bdir, "system.d"))
+    with open(os.path.join(bdir, "bus.conf"), "w") as f:
+        f.write(BUS_CONF.format(dir=bdir, socket=socket))
+    bus = sc.spawn(["dbus-daemon", "--config-file", os.path.join(bdir, "bus.conf"), "--nofork",
+                    "--print-address=1"], stdout=subprocess.PIPE, stdin=subprocess.DEVNULL)
+    address = bus.stdout.readline().decode().strip()  # printed once it listens
+    check(address.startswith("unix:"), f"dbus-daemon printed {address!r}")
+    return address, bdir

@@ -43,7 +43,7 @@ def case(name):
 class World:
     """A private libvirtd, a live journal and the daemon following both."""
 
-    def __init__(self, sc, kvm_mced, window="8s", policy="", lv=None):
+    def __init__(self, sc, kvm_mced, window="8s", policy="", lv=None, bus_address=None):
         self.sc = sc
         if lv is None:
             lv = lvd.PrivateLibvirtd(sc.path, "lv")
@@ -59,7 +59,8 @@ class World:
         os.makedirs(self.qemu_logs, exist_ok=True)
         self.d = h.Daemon(sc, kvm_mced, self.jdir, self.sdir, self.config, "/proc",
                           extra_args=["--libvirt-uri", self.lv.uri,
-                                      "--qemu-log-directory", self.qemu_logs])
+                                      "--qemu-log-directory", self.qemu_logs]
+                          + (["--bus-address", bus_address] if bus_address else []))
         self.d.wait_started()
         self.d.wait_line(lambda s: "Connected to libvirt" in s, 20, "the libvirt connection")
 
@@ -409,6 +410,63 @@ def t_migrate_pseries(sc, kvm_mced):
     line = action_line(w, "migrate", "succeeded", mark, timeout=150)
     h.check(dst.uri in line, f"migrated where? {line}")
     h.check(dst.domains() == ["ppcvm"], f"running on the destination: {dst.domains()}")
+
+
+@case("daemon-libvirt-hook")
+def t_libvirt_hook(sc, kvm_mced):
+    """libvirt's real hook (conf/libvirt-hook-qemu.in in the private
+    libvirtd's qemu.d) reaches the daemon on a private system bus mounted
+    on /run/dbus in libvirtd's namespace: kvm-mced's own restart is not
+    reported as someone else's; an operator's destroy and start are, on
+    the domain's open incident, and on D-Bus."""
+    import json
+    import shutil
+    import subprocess
+    for prog in ("dbus-daemon", "busctl"):
+        if shutil.which(prog) is None:
+            raise h.Skip(f"{prog} is not installed (apt-get install dbus systemd)")
+    address, bdir = h.system_bus(sc, socket="system_bus_socket")
+    lv = lvd.PrivateLibvirtd(sc.path, "lv", extra_mounts=[(bdir, "/run/dbus")])
+    hooks = os.path.join(lv.dir, "etc", "hooks", "qemu.d")
+    os.makedirs(hooks)
+    with open(os.path.join(HERE, "..", "..", "conf", "libvirt-hook-qemu.in")) as f:
+        script = (f.read().replace("@BINDIR@", os.path.dirname(kvm_mced))
+                  .replace("@LIBVIRTHOOKDIR@", "/etc/libvirt/hooks/qemu.d"))
+    with open(os.path.join(hooks, "kvm-mced"), "w") as f:
+        f.write(script)
+    os.chmod(os.path.join(hooks, "kvm-mced"), 0o755)
+    sc.add_cleanup(lv.stop)
+    lv.start()  # hooks are read at start
+    w = World(sc, kvm_mced, window="120s", policy="[policy.guest]\nladder = restart\n", lv=lv,
+              bus_address=address)
+    g = Guest(w.lv, "hookvm", sc.path, mode="idle").start()
+    mark = w.d.mark()
+    w.live.kernel(h.ppc64_guest_ue(8, g.vcpu_thread_ids()[0], 0))
+    inc = w.d.wait_incident(10, "the incident to open", mark, event="opened", name="hookvm")
+    action_line(w, "restart", "succeeded", mark)
+    g.wait_state("running")
+    own = w.d.mark()
+    w.d.drain()
+    h.check(not [ln for ln in w.d.lines[mark:] if "outside kvm-mced" in ln],
+            "kvm-mced's own restart was reported as someone else's")
+
+    g.destroy()
+    w.d.wait_line(lambda s: "Domain 'hookvm' was stopped outside kvm-mced" in s
+                  and inc.id in s, 20, "the operator's destroy on record", own)
+    g.start()
+    w.d.wait_line(lambda s: "Domain 'hookvm' was started outside kvm-mced" in s
+                  and inc.id in s, 20, "the operator's start on record", own)
+    r = subprocess.run(["busctl", f"--address={address}", "--json=short", "call",
+                        "org.kvm_mced.Manager1", "/org/kvm_mced/Manager1",
+                        "org.kvm_mced.Manager1", "GetIncident", "s", inc.id],
+                       capture_output=True, text=True, timeout=20)
+    h.check(r.returncode == 0, f"GetIncident: {r.stderr}")
+    actions = [(a["action"], a["result"])
+               for a in json.loads(json.loads(r.stdout)["data"][0])["actions"]]
+    h.check(actions == [("restart", "started"), ("restart", "succeeded"),
+                        ("stopped", "external"), ("started", "external")],
+            f"the incident's actions: {actions}")
+    w.d.check_alive("after the hooks")
 
 
 def main(argv):

@@ -198,8 +198,11 @@ class PrivateLibvirtd:
     pid (libvirtd's, None when not running)."""
 
     def __init__(self, scratch_dir, name, host_uuid=None, migration_ports=(49152, 49215),
-                 use_template=True):
+                 use_template=True, extra_mounts=()):
         self.name = name
+        # (source, target): more bind mounts in libvirtd's namespace, which
+        # its hooks (and QEMU) see too, e.g. a private bus on /run/dbus
+        self.extra_mounts = tuple(extra_mounts)
         self.dir = os.path.join(os.path.abspath(scratch_dir), name)
         for sub, _ in BIND_MOUNTS:
             os.makedirs(os.path.join(self.dir, sub), exist_ok=True)
@@ -286,8 +289,11 @@ migration_port_max = {hi}
         if timeout is None:
             timeout = READY_TIMEOUT_WARM if warm else READY_TIMEOUT_COLD
         q = shlex.quote
-        mounts = " && ".join(f"mount --bind {q(os.path.join(self.dir, sub))} {q(target)}"
-                             for sub, target in BIND_MOUNTS)
+        mounts = " && ".join(
+            [f"mount --bind {q(os.path.join(self.dir, sub))} {q(target)}"
+             for sub, target in BIND_MOUNTS]
+            + [f"mkdir -p {q(target)} && mount --bind {q(src)} {q(target)}"
+               for src, target in self.extra_mounts])
         script = (f"{mounts} && exec {q(LIBVIRTD)} --config {q(self.dir + '/etc/libvirtd.conf')}"
                   f" --pid-file {q(self.dir + '/run/libvirtd-main.pid')}")
         if os.path.exists(self.sock):

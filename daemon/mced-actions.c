@@ -154,9 +154,18 @@ report(McedActions *a, const McedActionRequest *req, McedActionResult result, in
         [MCED_ACTION_RESULT_FAILED] = "failed",
     };
 
+    /* KVM_MCED_RESULT: the names docs/hooks.md and docs/dbus.md list. */
+    static const char *const results[] = {
+        [MCED_ACTION_RESULT_DONE] = "done",
+        [MCED_ACTION_RESULT_STARTED] = "started",
+        [MCED_ACTION_RESULT_DRY_RUN] = "dry-run",
+        [MCED_ACTION_RESULT_SKIPPED] = "skipped",
+        [MCED_ACTION_RESULT_SUCCEEDED] = "succeeded",
+        [MCED_ACTION_RESULT_FAILED] = "failed",
+    };
+
     mced_log_action(a->log, priority, message_id, req->incident_id, req->synthetic, req->domain,
-                    req->uuid,
-                    req->action, verbs[result], detail,
+                    req->uuid, req->action, results[result], detail,
                     "Action %s for domain '%s' (incident %s) %s%s%s", req->action,
                     who != NULL ? who : "?", req->incident_id != NULL ? req->incident_id : "-",
                     verbs[result], detail != NULL ? ": " : "", detail != NULL ? detail : "");

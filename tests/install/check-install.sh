@@ -93,6 +93,9 @@ completion=$(find "$dest" -path '*/bash-completion/completions/kvm-mcectl')
 got=$(bash -c 'source "$1"; compopt() { :; }; COMP_WORDS=(kvm-mcectl inc); COMP_CWORD=1
                _kvm_mcectl; echo "${COMPREPLY[*]}"' _ "$completion")
 [ "$got" = incidents ] || fail "completion of 'kvm-mcectl inc' gave '$got'"
+got=$(bash -c 'source "$1"; compopt() { :; }; COMP_WORDS=(kvm-mcectl drill --class=f); COMP_CWORD=2
+               _kvm_mcectl; echo "${COMPREPLY[*]}"' _ "$completion")
+[ "$got" = --class=fatal ] || fail "completion of 'kvm-mcectl drill --class=f' gave '$got'"
 
 # The libvirt hook: where libvirtd looks, executable, pointing at the
 # installed kvm-mcectl; it never fails libvirt's operation and never writes

@@ -10,19 +10,29 @@
 #include "mced-error.h"
 #include "mced-json.h"
 
+#define RECONNECT_FIRST_MS 500
+#define RECONNECT_MAX_MS   30000
+
 struct McedBus {
-    sd_bus *bus;
+    char *address;          /* NULL: the system bus */
+    sd_bus *bus;            /* NULL while the connection is lost */
     sd_bus_slot *slot;
     GSource *source;
     McedBusHandlers handlers;
     gpointer user_data;
+    guint lost_idle;        /* the connection broke: tear down on the next turn */
+    guint reconnect_timer;
+    guint backoff_ms;
 };
+
+static void bus_lost(McedBus *b, int error);
 
 /* ---- sd-bus on the GLib main loop ---------------------------------------- */
 
 typedef struct {
     GSource source;
     sd_bus *bus;
+    McedBus *owner;
     gpointer tag;
     GIOCondition cond; /* what the fd is polled for now */
 } BusSource;
@@ -80,7 +90,7 @@ bus_source_dispatch(GSource *s, GSourceFunc callback, gpointer user_data)
     while ((r = sd_bus_process(bs->bus, NULL)) > 0)
         ;
     if (r < 0) {
-        g_warning("D-Bus connection lost: %s", g_strerror(-r));
+        bus_lost(bs->owner, -r);
         return G_SOURCE_REMOVE;
     }
     return G_SOURCE_CONTINUE;
@@ -464,23 +474,20 @@ static const sd_bus_vtable manager_vtable[] = {
 
 /* ---- lifecycle ------------------------------------------------------------ */
 
-McedBus *
-mced_bus_new(const char *address, const McedBusHandlers *handlers, gpointer user_data,
-             GError **error)
+/* Connects, exports the manager, owns the name and hooks the connection
+ * into the main loop. */
+static gboolean
+bus_connect(McedBus *b, GError **error)
 {
-    g_autoptr(McedBus) b = g_new0(McedBus, 1);
     BusSource *bs;
     int r;
 
-    g_return_val_if_fail(handlers != NULL, NULL);
-    b->handlers = *handlers;
-    b->user_data = user_data;
-    if (address == NULL || strcmp(address, "system") == 0) {
+    if (b->address == NULL) {
         r = sd_bus_open_system(&b->bus);
     } else {
         r = sd_bus_new(&b->bus);
         if (r >= 0)
-            r = sd_bus_set_address(b->bus, address);
+            r = sd_bus_set_address(b->bus, b->address);
         if (r >= 0)
             r = sd_bus_set_bus_client(b->bus, 1);
         if (r >= 0)
@@ -488,8 +495,9 @@ mced_bus_new(const char *address, const McedBusHandlers *handlers, gpointer user
     }
     if (r < 0) {
         g_set_error(error, MCED_ERROR, MCED_ERROR_IO, "cannot connect to the %s bus: %s",
-                    address != NULL ? address : "system", g_strerror(-r));
-        return NULL;
+                    b->address != NULL ? b->address : "system", g_strerror(-r));
+        b->bus = sd_bus_unref(b->bus);
+        return FALSE;
     }
     r = sd_bus_add_object_vtable(b->bus, &b->slot, MCED_BUS_PATH, MCED_BUS_INTERFACE,
                                  manager_vtable, b);
@@ -498,15 +506,93 @@ mced_bus_new(const char *address, const McedBusHandlers *handlers, gpointer user
     if (r < 0) {
         g_set_error(error, MCED_ERROR, MCED_ERROR_IO, "cannot own %s on the bus: %s",
                     MCED_BUS_NAME, g_strerror(-r));
-        return NULL;
+        b->slot = sd_bus_slot_unref(b->slot);
+        b->bus = sd_bus_flush_close_unref(b->bus);
+        return FALSE;
     }
     bs = (BusSource *)g_source_new(&bus_source_funcs, sizeof(BusSource));
     bs->bus = b->bus;
+    bs->owner = b;
     bs->tag = g_source_add_unix_fd(&bs->source, sd_bus_get_fd(b->bus), G_IO_IN);
     bs->cond = G_IO_IN;
     g_source_set_name(&bs->source, "sd-bus");
     g_source_attach(&bs->source, NULL);
     b->source = &bs->source;
+    return TRUE;
+}
+
+static void
+bus_disconnect(McedBus *b)
+{
+    if (b->source != NULL) {
+        g_source_destroy(b->source);
+        g_clear_pointer(&b->source, g_source_unref);
+    }
+    b->slot = sd_bus_slot_unref(b->slot);
+    if (b->bus != NULL)
+        b->bus = sd_bus_flush_close_unref(b->bus);
+}
+
+static gboolean
+on_reconnect(gpointer user_data)
+{
+    McedBus *b = user_data;
+    g_autoptr(GError) error = NULL;
+
+    b->reconnect_timer = 0;
+    if (!bus_connect(b, &error)) {
+        /* Quietly: the loss was reported, the return will be. */
+        b->backoff_ms = MIN(b->backoff_ms * 2, RECONNECT_MAX_MS);
+        b->reconnect_timer = g_timeout_add(b->backoff_ms, on_reconnect, b);
+        return G_SOURCE_REMOVE;
+    }
+    b->backoff_ms = 0;
+    if (b->handlers.connection != NULL)
+        b->handlers.connection(b->user_data, TRUE,
+                               b->address != NULL ? b->address : "the system bus");
+    mced_bus_status_changed(b);
+    return G_SOURCE_REMOVE;
+}
+
+static gboolean
+on_lost_idle(gpointer user_data)
+{
+    McedBus *b = user_data;
+
+    b->lost_idle = 0;
+    bus_disconnect(b);
+    b->backoff_ms = RECONNECT_FIRST_MS;
+    b->reconnect_timer = g_timeout_add(b->backoff_ms, on_reconnect, b);
+    return G_SOURCE_REMOVE;
+}
+
+/* The bus went away (dbus-daemon restarted, say): say so, drop the
+ * connection on the next turn (not from inside its own dispatch), and
+ * connect again with a doubling wait. */
+static void
+bus_lost(McedBus *b, int error)
+{
+    g_autofree char *why = g_strdup_printf("connection lost: %s", g_strerror(error));
+
+    if (b->lost_idle != 0 || b->reconnect_timer != 0)
+        return;
+    if (b->handlers.connection != NULL)
+        b->handlers.connection(b->user_data, FALSE, why);
+    b->lost_idle = g_idle_add(on_lost_idle, b);
+}
+
+McedBus *
+mced_bus_new(const char *address, const McedBusHandlers *handlers, gpointer user_data,
+             GError **error)
+{
+    g_autoptr(McedBus) b = g_new0(McedBus, 1);
+
+    g_return_val_if_fail(handlers != NULL, NULL);
+    b->handlers = *handlers;
+    b->user_data = user_data;
+    b->address = address == NULL || strcmp(address, "system") == 0 ? NULL : g_strdup(address);
+    if (!bus_connect(b, error))
+        return NULL;
     return g_steal_pointer(&b);
 }
 
@@ -515,13 +601,10 @@ mced_bus_free(McedBus *b)
 {
     if (b == NULL)
         return;
-    if (b->source != NULL) {
-        g_source_destroy(b->source);
-        g_source_unref(b->source);
-    }
-    sd_bus_slot_unref(b->slot);
-    if (b->bus != NULL)
-        sd_bus_flush_close_unref(b->bus);
+    g_clear_handle_id(&b->lost_idle, g_source_remove);
+    g_clear_handle_id(&b->reconnect_timer, g_source_remove);
+    bus_disconnect(b);
+    g_free(b->address);
     g_free(b);
 }
 
@@ -537,7 +620,8 @@ static const char *const event_names[] = {
 void
 mced_bus_incident_changed(McedBus *b, McedIncidentEvent event, const McedIncident *inc)
 {
-    if (b == NULL || inc == NULL || event < 0 || (gsize)event >= G_N_ELEMENTS(event_names))
+    if (b == NULL || b->bus == NULL || inc == NULL || event < 0
+        || (gsize)event >= G_N_ELEMENTS(event_names))
         return;
     (void)sd_bus_emit_signal(b->bus, MCED_BUS_PATH, MCED_BUS_INTERFACE, "IncidentChanged",
                              "ssss", inc->id, event_names[event],
@@ -550,7 +634,7 @@ void
 mced_bus_action_changed(McedBus *b, const char *incident_id, const char *domain,
                         const char *action, const char *result, const char *detail)
 {
-    if (b == NULL)
+    if (b == NULL || b->bus == NULL)
         return;
     (void)sd_bus_emit_signal(b->bus, MCED_BUS_PATH, MCED_BUS_INTERFACE, "ActionChanged",
                              "sssss", incident_id != NULL ? incident_id : "",
@@ -561,7 +645,7 @@ mced_bus_action_changed(McedBus *b, const char *incident_id, const char *domain,
 void
 mced_bus_status_changed(McedBus *b)
 {
-    if (b == NULL)
+    if (b == NULL || b->bus == NULL)
         return;
     (void)sd_bus_emit_properties_changed(b->bus, MCED_BUS_PATH, MCED_BUS_INTERFACE, "Health",
                                          "OpenIncidents", "DomainsAffected", "DryRun", "Source",

@@ -65,6 +65,9 @@ typedef struct {
      * lower or upper case, or NULL). */
     void (*domain_event)(gpointer user_data, const char *name, const char *uuid,
                          const char *operation, const char *sub_operation);
+    /* The bus connection was lost (@detail: why; it is tried again with a
+     * doubling wait, up to 30 s) or is back (@detail: the address). */
+    void (*connection)(gpointer user_data, gboolean up, const char *detail);
 } McedBusHandlers;
 
 typedef struct McedBus McedBus;

@@ -1513,6 +1513,20 @@ out:
     g_string_free(ids, TRUE);
 }
 
+static void
+bus_connection(gpointer user_data, gboolean up, const char *detail)
+{
+    McedDaemon *d = user_data;
+
+    if (up)
+        mced_log_event(d->log, LOG_INFO, NULL, "D-Bus API back on %s as %s", detail,
+                       MCED_BUS_NAME);
+    else
+        mced_log_event(d->log, LOG_WARNING, NULL,
+                       "D-Bus API unavailable (%s); connecting again, everything else runs",
+                       detail);
+}
+
 static gboolean
 bus_reload(gpointer user_data, GError **error)
 {
@@ -1532,6 +1546,7 @@ start_bus(McedDaemon *d)
         .reload = bus_reload,
         .drill = bus_drill,
         .domain_event = bus_domain_event,
+        .connection = bus_connection,
     };
     g_autoptr(GError) error = NULL;
 

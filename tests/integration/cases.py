@@ -471,7 +471,7 @@ def case_dbus(sc, kvm_mced):
             raise h.Skip(f"{prog} is not installed (apt-get install dbus systemd util-linux)")
     if os.geteuid() != 0:
         raise h.Skip("needs root to own the name under the shipped policy and to run as nobody")
-    address, _ = h.system_bus(sc)
+    address, bdir = h.system_bus(sc)
 
     def busctl(*args, user=None, check=True):
         argv = ["busctl", f"--address={address}"] + list(args)
@@ -703,6 +703,15 @@ def case_dbus(sc, kvm_mced):
     h.check(json.loads(r.stdout) == [], f"a drill counts for nothing: {r.stdout}")
     r = ctl("--json", "status")
     h.check(json.loads(r.stdout)["health"] == "ok", f"nor for the host: {r.stdout}")
+
+    # the bus restarts: the daemon says so, connects again and serves as before
+    mark = d.mark()
+    h.restart_system_bus(sc, bdir)
+    d.wait_line(lambda s: "D-Bus API unavailable" in s, 10, "the loss of the bus", mark)
+    d.wait_line(lambda s: "D-Bus API back on" in s, 30, "the return to the bus", mark)
+    r = ctl("--json", "status", user="nobody")
+    h.check(r.returncode == 0 and json.loads(r.stdout)["source_state"] == "live",
+            f"status after the bus restarted: {r.stdout} {r.stderr}")
     d.stop()
     r = ctl("status")
     h.check(r.returncode == 3 and "is kvm-mced running" in r.stderr,

@@ -922,8 +922,27 @@ def system_bus(sc, socket="bus.sock"):
                 os.path.join(bdir, "system.d"))
     with open(os.path.join(bdir, "bus.conf"), "w") as f:
         f.write(BUS_CONF.format(dir=bdir, socket=socket))
+    return _start_bus(sc, bdir), bdir
+
+
+_BUSES = {}  # bus directory -> its dbus-daemon (Popen)
+
+
+def _start_bus(sc, bdir):
     bus = sc.spawn(["dbus-daemon", "--config-file", os.path.join(bdir, "bus.conf"), "--nofork",
                     "--print-address=1"], stdout=subprocess.PIPE, stdin=subprocess.DEVNULL)
     address = bus.stdout.readline().decode().strip()  # printed once it listens
     check(address.startswith("unix:"), f"dbus-daemon printed {address!r}")
-    return address, bdir
+    _BUSES[bdir] = bus
+    # Without the guid, as the system bus's address is: a restarted bus has
+    # another one, and clients must be able to find it again.
+    return address.split(",guid=")[0]
+
+
+def restart_system_bus(sc, bdir):
+    """Stop the dbus-daemon of system_bus() and start it again on the same
+    socket; returns the address once it listens."""
+    bus = _BUSES.pop(bdir)
+    bus.terminate()
+    bus.wait(timeout=10)
+    return _start_bus(sc, bdir)

@@ -18,6 +18,7 @@
 #include <glib.h>
 
 #include "mced-bus.h"
+#include "mced-domain-xml.h"
 #include "mced-json.h"
 #include "mcectl-doctor.h"
 
@@ -547,67 +548,19 @@ cmd_drill(sd_bus *bus, const char *domain, const char *klass)
     return EXIT_OK;
 }
 
-/* The <uuid> child of the root <domain> element of libvirt's XML. */
-typedef struct {
-    int depth;
-    gboolean in_uuid;
-    GString *uuid;
-} HookXml;
-
-static void
-hook_xml_start(GMarkupParseContext *ctx, const char *element, const char **names,
-               const char **values, gpointer user_data, GError **error)
-{
-    HookXml *x = user_data;
-
-    x->depth++;
-    x->in_uuid = x->depth == 2 && x->uuid->len == 0 && strcmp(element, "uuid") == 0;
-}
-
-static void
-hook_xml_end(GMarkupParseContext *ctx, const char *element, gpointer user_data, GError **error)
-{
-    HookXml *x = user_data;
-
-    x->depth--;
-    x->in_uuid = FALSE;
-}
-
-static void
-hook_xml_text(GMarkupParseContext *ctx, const char *text, gsize len, gpointer user_data,
-              GError **error)
-{
-    HookXml *x = user_data;
-
-    if (x->in_uuid && x->uuid->len + len <= 64)
-        g_string_append_len(x->uuid, text, (gssize)len);
-}
-
+/* libvirt writes the whole document; all of it is read, so that libvirt
+ * never blocks on a full pipe, and the start of it is kept. */
 static char *
 hook_uuid_from_stdin(void)
 {
-    static const GMarkupParser parser = {
-        .start_element = hook_xml_start,
-        .end_element = hook_xml_end,
-        .text = hook_xml_text,
-    };
-    HookXml x = { .uuid = g_string_new(NULL) };
-    GMarkupParseContext *ctx = g_markup_parse_context_new(&parser, 0, &x, NULL);
-    gsize total = 0;
+    g_autoptr(GString) xml = g_string_new(NULL);
     char buf[8192];
-    gboolean ok = TRUE;
     size_t n;
 
-    /* Read all of it (libvirt writes the whole document), parse at most 16 MiB. */
-    while ((n = fread(buf, 1, sizeof(buf), stdin)) > 0) {
-        total += n;
-        if (ok && total <= 16 * 1024 * 1024)
-            ok = g_markup_parse_context_parse(ctx, buf, (gssize)n, NULL);
-    }
-    g_markup_parse_context_free(ctx);
-    g_strstrip(x.uuid->str);
-    x.uuid->len = strlen(x.uuid->str);
-    return g_string_free(x.uuid, x.uuid->len == 0);
+    while ((n = fread(buf, 1, sizeof(buf), stdin)) > 0)
+        if (xml->len <= MCED_DOMAIN_XML_MAX)
+            g_string_append_len(xml, buf, (gssize)n);
+    return mced_domain_xml_uuid(xml->str, MIN(xml->len, (gsize)MCED_DOMAIN_XML_MAX));
 }
 
 /* What libvirt runs (through the qemu.d/kvm-mced script) on every domain

@@ -7,6 +7,7 @@
 #include <systemd/sd-bus.h>
 
 #include "mced-bus.h"
+#include "mced-domain-xml.h"
 #include "mced-error.h"
 #include "mced-json.h"
 
@@ -356,19 +357,6 @@ method_drill(sd_bus_message *m, void *userdata, sd_bus_error *error)
     return sd_bus_reply_method_return(m, "s", id);
 }
 
-static gboolean
-valid_uuid(const char *s)
-{
-    static const char form[] = "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx";
-
-    if (strlen(s) != sizeof(form) - 1)
-        return FALSE;
-    for (gsize i = 0; form[i] != '\0'; i++)
-        if (form[i] == '-' ? s[i] != '-' : !g_ascii_isxdigit(s[i]))
-            return FALSE;
-    return TRUE;
-}
-
 static int
 method_note_domain_event(sd_bus_message *m, void *userdata, sd_bus_error *error)
 {
@@ -391,7 +379,7 @@ method_note_domain_event(sd_bus_message *m, void *userdata, sd_bus_error *error)
     if (*name == '\0' || strlen(name) > 1024)
         return sd_bus_error_set(error, MCED_BUS_ERROR_INVALID,
                                 "Name the domain (at most 1024 bytes)");
-    if (*uuid != '\0' && !valid_uuid(uuid))
+    if (*uuid != '\0' && !mced_uuid_is_valid(uuid))
         return sd_bus_error_set(error, MCED_BUS_ERROR_INVALID,
                                 "The UUID must look like 6695eb01-f6a4-8304-79aa-97f2502e193f");
     if (!known)

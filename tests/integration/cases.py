@@ -625,8 +625,8 @@ def case_dbus(sc, kvm_mced):
     h.check(external(full["actions"]) == [("started", "external")],
             f"the incident's actions: {full['actions']}")
     # operations that change nothing, hostile input, and nobody: no record (XML without a
-    # UUID still names the domain: that stop counts), and the hook never fails libvirt's
-    # operation nor writes to its stdout
+    # valid UUID still names the domain: those stops count), and the hook never fails
+    # libvirt's operation nor writes to its stdout
     for args, stdin in ((("web1", "prepare", "begin", "-"), xml),
                         (("web1", "stopped", "end", "-"), "<domain><uuid>$(reboot)</uuid>"),
                         (("web1", "stopped", "end", "-"), "\x00garbage"),
@@ -642,8 +642,9 @@ def case_dbus(sc, kvm_mced):
                "not-a-uuid", "stopped", "end", check=False)
     h.check(r.returncode != 0 and "UUID" in r.stderr, f"bad UUID: {r.stderr!r}")
     full = json.loads(ctl("--json", "show", inc.id).stdout)
-    h.check(external(full["actions"]) == [("started", "external"), ("stopped", "external")],
-            f"the start and the stop by name only: {full['actions']}")
+    h.check(external(full["actions"]) == [("started", "external"), ("stopped", "external"),
+                                          ("stopped", "external")],
+            f"the start, and the two stops by name only: {full['actions']}")
 
     # once web1's incident closes it counts against web1; an ack resets that
     d.wait_incident(10, "web1's incident to close", inc.index, event="closed", name="web1")

@@ -1,14 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * kvm-mcectl doctor's FWNMI classifier: domain XML in, on/off/unknown/not
- * applicable/error out. The XML here has the shape virDomainGetXMLDesc
+ * Domain XML: doctor's FWNMI classifier (on/off/unknown/not applicable/
+ * error) and the UUID the libvirt hook reports. The XML here has the shape virDomainGetXMLDesc
  * gives, cut down to what matters.
  */
 #include "config.h"
 
 #include <string.h>
 
-#include "mcectl-doctor.h"
+#include "mced-domain-xml.h"
 
 #define QEMU_NS "xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'"
 
@@ -35,11 +35,11 @@ domain_xml(const char *arch, const char *machine, const char *extra)
 
 /* Classifies @xml and checks the result and that @why_part is in the why. */
 static void
-assert_fwnmi(const char *xml, McectlFwnmi want, const char *want_machine, const char *why_part)
+assert_fwnmi(const char *xml, McedFwnmi want, const char *want_machine, const char *why_part)
 {
     g_autofree char *machine = NULL;
     g_autofree char *why = NULL;
-    McectlFwnmi got = mcectl_fwnmi_from_domain_xml(xml, &machine, &why);
+    McedFwnmi got = mced_domain_xml_fwnmi(xml, &machine, &why);
 
     if (got != want)
         g_test_message("why: %s", why);
@@ -62,8 +62,8 @@ test_default_on(void)
         g_autofree char *le = domain_xml("ppc64le", machines[i], NULL);
         g_autofree char *be = domain_xml("ppc64", machines[i], NULL);
 
-        assert_fwnmi(le, MCECTL_FWNMI_ON, machines[i], machines[i]);
-        assert_fwnmi(be, MCECTL_FWNMI_ON, machines[i], machines[i]);
+        assert_fwnmi(le, MCED_FWNMI_ON, machines[i], machines[i]);
+        assert_fwnmi(be, MCED_FWNMI_ON, machines[i], machines[i]);
     }
 }
 
@@ -75,7 +75,7 @@ test_default_off(void)
     for (size_t i = 0; i < G_N_ELEMENTS(machines); i++) {
         g_autofree char *xml = domain_xml("ppc64le", machines[i], NULL);
 
-        assert_fwnmi(xml, MCECTL_FWNMI_OFF, machines[i], "older than pseries-5.0");
+        assert_fwnmi(xml, MCED_FWNMI_OFF, machines[i], "older than pseries-5.0");
     }
 }
 
@@ -89,7 +89,7 @@ test_commandline_off(void)
                    "    <qemu:arg value='pseries,cap-fwnmi=off'/>\n"
                    "  </qemu:commandline>\n");
 
-    assert_fwnmi(xml, MCECTL_FWNMI_OFF, "pseries-8.2", "cap-fwnmi=off on the QEMU command line");
+    assert_fwnmi(xml, MCED_FWNMI_OFF, "pseries-8.2", "cap-fwnmi=off on the QEMU command line");
 }
 
 static void
@@ -101,7 +101,7 @@ test_commandline_on_old_machine(void)
                                       "    <qemu:arg value='cap-fwnmi=on'/>\n"
                                       "  </qemu:commandline>\n");
 
-    assert_fwnmi(xml, MCECTL_FWNMI_ON, "pseries-4.2", "cap-fwnmi=on");
+    assert_fwnmi(xml, MCED_FWNMI_ON, "pseries-4.2", "cap-fwnmi=on");
 }
 
 /* QEMU applies -machine options in order, so the last one counts. */
@@ -123,8 +123,8 @@ test_commandline_last_wins(void)
                                               "    <qemu:arg value='cap-fwnmi=no'/>\n"
                                               "  </qemu:commandline>\n");
 
-    assert_fwnmi(off_then_on, MCECTL_FWNMI_ON, "pseries-8.2", "cap-fwnmi=true");
-    assert_fwnmi(on_then_off, MCECTL_FWNMI_OFF, "pseries-8.2", "cap-fwnmi=no");
+    assert_fwnmi(off_then_on, MCED_FWNMI_ON, "pseries-8.2", "cap-fwnmi=true");
+    assert_fwnmi(on_then_off, MCED_FWNMI_OFF, "pseries-8.2", "cap-fwnmi=no");
 }
 
 static void
@@ -136,7 +136,7 @@ test_commandline_global(void)
                                       "    <qemu:arg value='spapr-machine.cap-fwnmi=off'/>\n"
                                       "  </qemu:commandline>\n");
 
-    assert_fwnmi(xml, MCECTL_FWNMI_OFF, "pseries-8.2", "spapr-machine.cap-fwnmi=off");
+    assert_fwnmi(xml, MCED_FWNMI_OFF, "pseries-8.2", "spapr-machine.cap-fwnmi=off");
 }
 
 /* cap-fwnmi=off that is not a machine option, or not in libvirt's QEMU
@@ -162,9 +162,9 @@ test_commandline_ignored(void)
                                          "    <qemu:arg value='cap-fwnmi=off'/>\n"
                                          "  </qemu:commandline></metadata>\n");
 
-    assert_fwnmi(append, MCECTL_FWNMI_ON, "pseries-8.2", NULL);
-    assert_fwnmi(other_ns, MCECTL_FWNMI_ON, "pseries-8.2", NULL);
-    assert_fwnmi(nested, MCECTL_FWNMI_ON, "pseries-8.2", NULL);
+    assert_fwnmi(append, MCED_FWNMI_ON, "pseries-8.2", NULL);
+    assert_fwnmi(other_ns, MCED_FWNMI_ON, "pseries-8.2", NULL);
+    assert_fwnmi(nested, MCED_FWNMI_ON, "pseries-8.2", NULL);
 }
 
 /* The namespace decides, not the prefix libvirt happens to use. */
@@ -177,7 +177,7 @@ test_commandline_other_prefix(void)
         "<q:commandline><q:arg value='-machine'/><q:arg value='pseries,cap-fwnmi=off'/>"
         "</q:commandline></domain>";
 
-    assert_fwnmi(xml, MCECTL_FWNMI_OFF, "pseries-9.0", "cap-fwnmi=off");
+    assert_fwnmi(xml, MCED_FWNMI_OFF, "pseries-9.0", "cap-fwnmi=off");
 }
 
 static void
@@ -198,8 +198,8 @@ test_override(void)
                                           "<qemu:property name='cap-fwnmi' type='remove'/>"
                                           "</qemu:frontend></qemu:device></qemu:override>\n");
 
-    assert_fwnmi(off, MCECTL_FWNMI_OFF, "pseries-8.2", "<qemu:override>");
-    assert_fwnmi(removed, MCECTL_FWNMI_OFF, "pseries-4.2", "older than pseries-5.0");
+    assert_fwnmi(off, MCED_FWNMI_OFF, "pseries-8.2", "<qemu:override>");
+    assert_fwnmi(removed, MCED_FWNMI_OFF, "pseries-4.2", "older than pseries-5.0");
 }
 
 static void
@@ -209,9 +209,9 @@ test_not_ppc(void)
     g_autofree char *aarch64 = domain_xml("aarch64", "virt-8.2", NULL);
     g_autofree char *no_arch = domain_xml(NULL, NULL, NULL);
 
-    assert_fwnmi(q35, MCECTL_FWNMI_NOT_PPC, "pc-q35-8.2", "x86_64");
-    assert_fwnmi(aarch64, MCECTL_FWNMI_NOT_PPC, "virt-8.2", "aarch64");
-    assert_fwnmi(no_arch, MCECTL_FWNMI_NOT_PPC, NULL, NULL);
+    assert_fwnmi(q35, MCED_FWNMI_NOT_PPC, "pc-q35-8.2", "x86_64");
+    assert_fwnmi(aarch64, MCED_FWNMI_NOT_PPC, "virt-8.2", "aarch64");
+    assert_fwnmi(no_arch, MCED_FWNMI_NOT_PPC, NULL, NULL);
 }
 
 static void
@@ -226,10 +226,10 @@ test_ppc_other(void)
                                             "    <qemu:arg value='cap-fwnmi=maybe'/>\n"
                                             "  </qemu:commandline>\n");
 
-    assert_fwnmi(powernv, MCECTL_FWNMI_NOT_PSERIES, "powernv9", "not pseries");
-    assert_fwnmi(rhel, MCECTL_FWNMI_UNKNOWN, "pseries-rhel9.4.0", "not known");
-    assert_fwnmi(no_machine, MCECTL_FWNMI_UNKNOWN, NULL, "no machine type");
-    assert_fwnmi(bad_value, MCECTL_FWNMI_UNKNOWN, "pseries-8.2", "not a boolean");
+    assert_fwnmi(powernv, MCED_FWNMI_NOT_PSERIES, "powernv9", "not pseries");
+    assert_fwnmi(rhel, MCED_FWNMI_UNKNOWN, "pseries-rhel9.4.0", "not known");
+    assert_fwnmi(no_machine, MCED_FWNMI_UNKNOWN, NULL, "no machine type");
+    assert_fwnmi(bad_value, MCED_FWNMI_UNKNOWN, "pseries-8.2", "not a boolean");
 }
 
 static void
@@ -249,10 +249,10 @@ test_bad_xml(void)
     };
 
     for (size_t i = 0; i < G_N_ELEMENTS(bad); i++)
-        assert_fwnmi(bad[i], MCECTL_FWNMI_ERROR, NULL, "domain XML");
-    assert_fwnmi(NULL, MCECTL_FWNMI_ERROR, NULL, "no domain XML");
+        assert_fwnmi(bad[i], MCED_FWNMI_ERROR, NULL, "domain XML");
+    assert_fwnmi(NULL, MCED_FWNMI_ERROR, NULL, "no domain XML");
     /* outputs are optional */
-    g_assert_cmpint(mcectl_fwnmi_from_domain_xml("<", NULL, NULL), ==, MCECTL_FWNMI_ERROR);
+    g_assert_cmpint(mced_domain_xml_fwnmi("<", NULL, NULL), ==, MCED_FWNMI_ERROR);
 }
 
 static void
@@ -270,7 +270,7 @@ test_hostile_xml(void)
     for (int i = 0; i < 100000; i++)
         g_string_append(deep, "<a>");
     s = g_string_free(deep, FALSE);
-    assert_fwnmi(s, MCECTL_FWNMI_ERROR, NULL, "nest deeper");
+    assert_fwnmi(s, MCED_FWNMI_ERROR, NULL, "nest deeper");
     g_clear_pointer(&s, g_free);
 
     /* many arguments, still under the size limit: parsed, not refused */
@@ -278,7 +278,7 @@ test_hostile_xml(void)
         g_string_append(many, "<qemu:arg value='-machine'/><qemu:arg value='cap-fwnmi=off'/>");
     g_string_append(many, "</qemu:commandline></domain>");
     s = g_string_free(many, FALSE);
-    assert_fwnmi(s, MCECTL_FWNMI_OFF, "pseries-8.2", "cap-fwnmi=off");
+    assert_fwnmi(s, MCED_FWNMI_OFF, "pseries-8.2", "cap-fwnmi=off");
     g_clear_pointer(&s, g_free);
 
     /* more qemu prefixes than are tracked: the first ones still work */
@@ -291,33 +291,78 @@ test_hostile_xml(void)
                               "<q99:commandline><q99:arg value='-machine'/>"
                               "<q99:arg value='cap-fwnmi=on'/></q99:commandline></domain>");
     s = g_string_free(prefixes, FALSE);
-    assert_fwnmi(s, MCECTL_FWNMI_OFF, "pseries-6.0", "cap-fwnmi=off");
+    assert_fwnmi(s, MCED_FWNMI_OFF, "pseries-6.0", "cap-fwnmi=off");
 
     /* over the size limit: refused before parsing */
-    n = MCECTL_DOCTOR_MAX_DOMAIN_XML + 1;
+    n = MCED_DOMAIN_XML_MAX + 1;
     huge = g_malloc(n + 1);
     memset(huge, ' ', n);
     memcpy(huge, "<domain>", strlen("<domain>"));
     huge[n] = '\0';
-    assert_fwnmi(huge, MCECTL_FWNMI_ERROR, NULL, "larger than");
+    assert_fwnmi(huge, MCED_FWNMI_ERROR, NULL, "larger than");
+}
+
+/* The hook's UUID: the root's own <uuid>, checked, lower case. */
+static void
+test_uuid(void)
+{
+    static const char good[] = "<domain type='kvm'>\n  <name>web1</name>\n"
+                               "  <uuid> 6695EB01-F6A4-8304-79AA-97F2502E193F </uuid>\n"
+                               "  <devices><disk><uuid>not-this</uuid></disk></devices>\n"
+                               "</domain>\n";
+    static const char nested[] = "<domain><devices><uuid>6695eb01-f6a4-8304-79aa-97f2502e193f"
+                                 "</uuid></devices></domain>";
+    static const char truncated[] = "<domain><uuid>6695eb01-f6a4-8304-79aa-97f2502e193f</uuid>"
+                                    "<devices><disk <<<";
+    static const char *const bad[] = {
+        "",
+        "<domain/>",
+        "<domain><uuid>$(reboot)</uuid></domain>",
+        "<domain><uuid>6695eb01-f6a4-8304-79aa-97f2502e193</uuid></domain>",
+        "<domain><uuid>6695eb01-f6a4-8304-79aa-97f2502e193f0</uuid></domain>",
+        "<domain><uuid>6695eb01f6a4-8304-79aa-97f2502e193f-</uuid></domain>",
+        "<domain><uuid>6695eb01-f6a4-8304-79aa-97f2502e193f",
+        "\x00garbage",
+    };
+    g_autofree char *u1 = mced_domain_xml_uuid(good, strlen(good));
+    g_autofree char *u2 = mced_domain_xml_uuid(truncated, strlen(truncated));
+    g_autofree char *u3 = mced_domain_xml_uuid(nested, strlen(nested));
+    g_autoptr(GString) deep = g_string_new("<domain>");
+
+    g_assert_cmpstr(u1, ==, "6695eb01-f6a4-8304-79aa-97f2502e193f");
+    g_assert_cmpstr(u2, ==, "6695eb01-f6a4-8304-79aa-97f2502e193f");
+    g_assert_null(u3);
+    for (gsize i = 0; i < G_N_ELEMENTS(bad); i++) {
+        g_autofree char *u = mced_domain_xml_uuid(bad[i], strlen(bad[i]));
+
+        g_assert_null(u);
+    }
+    for (int i = 0; i < 100000; i++)
+        g_string_append(deep, "<a>");
+    g_assert_null(mced_domain_xml_uuid(deep->str, deep->len));
+    g_assert_null(mced_domain_xml_uuid(good, MCED_DOMAIN_XML_MAX + 1));
+    g_assert_true(mced_uuid_is_valid("6695eb01-F6A4-8304-79aa-97f2502e193f"));
+    g_assert_false(mced_uuid_is_valid("6695eb01-f6a4-8304-79aa-97f2502e193g"));
+    g_assert_false(mced_uuid_is_valid(NULL));
 }
 
 int
 main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
-    g_test_add_func("/doctor/fwnmi/default-on", test_default_on);
-    g_test_add_func("/doctor/fwnmi/default-off", test_default_off);
-    g_test_add_func("/doctor/fwnmi/commandline-off", test_commandline_off);
-    g_test_add_func("/doctor/fwnmi/commandline-on-old-machine", test_commandline_on_old_machine);
-    g_test_add_func("/doctor/fwnmi/commandline-last-wins", test_commandline_last_wins);
-    g_test_add_func("/doctor/fwnmi/commandline-global", test_commandline_global);
-    g_test_add_func("/doctor/fwnmi/commandline-ignored", test_commandline_ignored);
-    g_test_add_func("/doctor/fwnmi/commandline-other-prefix", test_commandline_other_prefix);
-    g_test_add_func("/doctor/fwnmi/override", test_override);
-    g_test_add_func("/doctor/fwnmi/not-ppc", test_not_ppc);
-    g_test_add_func("/doctor/fwnmi/ppc-other", test_ppc_other);
-    g_test_add_func("/doctor/fwnmi/bad-xml", test_bad_xml);
-    g_test_add_func("/doctor/fwnmi/hostile-xml", test_hostile_xml);
+    g_test_add_func("/domain-xml/fwnmi/default-on", test_default_on);
+    g_test_add_func("/domain-xml/fwnmi/default-off", test_default_off);
+    g_test_add_func("/domain-xml/fwnmi/commandline-off", test_commandline_off);
+    g_test_add_func("/domain-xml/fwnmi/commandline-on-old-machine", test_commandline_on_old_machine);
+    g_test_add_func("/domain-xml/fwnmi/commandline-last-wins", test_commandline_last_wins);
+    g_test_add_func("/domain-xml/fwnmi/commandline-global", test_commandline_global);
+    g_test_add_func("/domain-xml/fwnmi/commandline-ignored", test_commandline_ignored);
+    g_test_add_func("/domain-xml/fwnmi/commandline-other-prefix", test_commandline_other_prefix);
+    g_test_add_func("/domain-xml/fwnmi/override", test_override);
+    g_test_add_func("/domain-xml/fwnmi/not-ppc", test_not_ppc);
+    g_test_add_func("/domain-xml/fwnmi/ppc-other", test_ppc_other);
+    g_test_add_func("/domain-xml/fwnmi/bad-xml", test_bad_xml);
+    g_test_add_func("/domain-xml/fwnmi/hostile-xml", test_hostile_xml);
+    g_test_add_func("/domain-xml/uuid", test_uuid);
     return g_test_run();
 }

@@ -296,15 +296,16 @@ cmd_incidents(sd_bus *bus)
              (uint64_t)since);
     if (r != EXIT_OK)
         return r;
-    r = sd_bus_message_enter_container(reply, 'a', "(sssssttu)");
+    r = sd_bus_message_enter_container(reply, 'a', "(sssssttub)");
     while (r > 0) {
         const char *id, *domain, *klass, *state, *severity;
         uint64_t first, last;
         uint32_t n;
+        int synthetic;
         json_object *o;
 
-        r = sd_bus_message_read(reply, "(sssssttu)", &id, &domain, &klass, &state, &severity,
-                                &first, &last, &n);
+        r = sd_bus_message_read(reply, "(sssssttub)", &id, &domain, &klass, &state, &severity,
+                                &first, &last, &n, &synthetic);
         if (r <= 0)
             break;
         o = json_object_new_object();
@@ -317,6 +318,7 @@ cmd_incidents(sd_bus *bus)
         json_object_object_add(o, "first_us", json_object_new_int64((int64_t)first));
         json_object_object_add(o, "last_us", json_object_new_int64((int64_t)last));
         json_object_object_add(o, "n_observations", json_object_new_int64(n));
+        json_object_object_add(o, "synthetic", json_object_new_boolean(synthetic));
         json_object_array_add(list, o);
     }
     sd_bus_message_unref(reply);
@@ -345,8 +347,11 @@ cmd_incidents(sd_bus *bus)
         json_object_object_get_ex(o, "last_us", &v);
         when = format_time((guint64)json_object_get_int64(v));
 #define S(k) (json_object_object_get_ex(o, k, &v) ? json_object_get_string(v) : "")
-        printf("%-18s  %-20s  %-9s  %-6s  %-9s  %-23s  %s\n", S("id"), dom, S("class"), S("state"),
-               S("severity"), when, S("n_observations"));
+        printf("%-18s  %-20s  %-9s  %-6s  %-9s  %-23s  %s%s\n", S("id"), dom, S("class"),
+               S("state"), S("severity"), when, S("n_observations"),
+               json_object_object_get_ex(o, "synthetic", &v) && json_object_get_boolean(v)
+                   ? "  (drill)"
+                   : "");
 #undef S
     }
     return EXIT_OK;

@@ -195,17 +195,21 @@ method_list_incidents(sd_bus_message *m, void *userdata, sd_bus_error *error)
     }
     r = sd_bus_message_new_method_return(m, &reply);
     if (r >= 0)
-        r = sd_bus_message_open_container(reply, 'a', "(sssssttu)");
+        r = sd_bus_message_open_container(reply, 'a', "(sssssttub)");
     /* The newest MCED_BUS_MAX_LISTED, oldest first. */
     for (guint i = picked->len > MCED_BUS_MAX_LISTED ? picked->len - MCED_BUS_MAX_LISTED : 0;
          r >= 0 && i < picked->len; i++) {
         json_object *o = picked->pdata[i];
 
-        r = sd_bus_message_append(reply, "(sssssttu)", str_or_empty(o, "id"),
+        json_object *syn = NULL;
+
+        r = sd_bus_message_append(reply, "(sssssttub)", str_or_empty(o, "id"),
                                   str_or_empty(o, "domain"), str_or_empty(o, "class"),
                                   str_or_empty(o, "state"), str_or_empty(o, "severity"),
                                   (uint64_t)u64_of(o, "first_us"), (uint64_t)u64_of(o, "last_us"),
-                                  (uint32_t)u64_of(o, "n_observations"));
+                                  (uint32_t)u64_of(o, "n_observations"),
+                                  (int)(json_object_object_get_ex(o, "synthetic", &syn)
+                                        && json_object_get_boolean(syn)));
     }
     if (r >= 0)
         r = sd_bus_message_close_container(reply);
@@ -434,7 +438,7 @@ static const sd_bus_vtable manager_vtable[] = {
     SD_BUS_PROPERTY("SourceState", "s", property_get, 0, CHANGES),
     SD_BUS_METHOD_WITH_ARGS("ListIncidents",
                             SD_BUS_ARGS("s", domain, "s", class, "t", since_usec),
-                            SD_BUS_RESULT("a(sssssttu)", incidents), method_list_incidents,
+                            SD_BUS_RESULT("a(sssssttub)", incidents), method_list_incidents,
                             OPEN),
     SD_BUS_METHOD_WITH_ARGS("GetIncident", SD_BUS_ARGS("s", id), SD_BUS_RESULT("s", json),
                             method_get_incident, OPEN),
@@ -452,10 +456,12 @@ static const sd_bus_vtable manager_vtable[] = {
                                         sub_operation),
                             SD_BUS_NO_RESULT, method_note_domain_event, OPEN),
     SD_BUS_SIGNAL_WITH_ARGS("IncidentChanged",
-                            SD_BUS_ARGS("s", id, "s", event, "s", domain, "s", class), 0),
+                            SD_BUS_ARGS("s", id, "s", event, "s", domain, "s", class, "b",
+                                        synthetic),
+                            0),
     SD_BUS_SIGNAL_WITH_ARGS("ActionChanged",
                             SD_BUS_ARGS("s", incident, "s", domain, "s", action, "s", result,
-                                        "s", detail),
+                                        "s", detail, "b", synthetic),
                             0),
     SD_BUS_VTABLE_END,
 };
@@ -612,22 +618,24 @@ mced_bus_incident_changed(McedBus *b, McedIncidentEvent event, const McedInciden
         || (gsize)event >= G_N_ELEMENTS(event_names))
         return;
     (void)sd_bus_emit_signal(b->bus, MCED_BUS_PATH, MCED_BUS_INTERFACE, "IncidentChanged",
-                             "ssss", inc->id, event_names[event],
+                             "ssssb", inc->id, event_names[event],
                              inc->vm != NULL && inc->vm->name != NULL ? inc->vm->name : "",
-                             mced_incident_class_to_string(inc->klass));
+                             mced_incident_class_to_string(inc->klass), (int)inc->synthetic);
     mced_bus_status_changed(b);
 }
 
 void
-mced_bus_action_changed(McedBus *b, const char *incident_id, const char *domain,
-                        const char *action, const char *result, const char *detail)
+mced_bus_action_changed(McedBus *b, const char *incident_id, gboolean synthetic,
+                        const char *domain, const char *action, const char *result,
+                        const char *detail)
 {
     if (b == NULL || b->bus == NULL)
         return;
     (void)sd_bus_emit_signal(b->bus, MCED_BUS_PATH, MCED_BUS_INTERFACE, "ActionChanged",
-                             "sssss", incident_id != NULL ? incident_id : "",
+                             "sssssb", incident_id != NULL ? incident_id : "",
                              domain != NULL ? domain : "", action != NULL ? action : "",
-                             result != NULL ? result : "", detail != NULL ? detail : "");
+                             result != NULL ? result : "", detail != NULL ? detail : "",
+                             (int)synthetic);
 }
 
 void

@@ -79,11 +79,14 @@ McedBus *mced_bus_new(const char *address, const McedBusHandlers *handlers, gpoi
 void mced_bus_free(McedBus *bus);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(McedBus, mced_bus_free)
 
-/* IncidentChanged(s id, s event, s domain, s class) and PropertiesChanged. */
+/* IncidentChanged(s id, s event, s domain, s class, b synthetic) and
+ * PropertiesChanged. */
 void mced_bus_incident_changed(McedBus *bus, McedIncidentEvent event, const McedIncident *inc);
-/* ActionChanged(s incident, s domain, s action, s result, s detail). */
-void mced_bus_action_changed(McedBus *bus, const char *incident_id, const char *domain,
-                             const char *action, const char *result, const char *detail);
+/* ActionChanged(s incident, s domain, s action, s result, s detail,
+ * b synthetic). */
+void mced_bus_action_changed(McedBus *bus, const char *incident_id, gboolean synthetic,
+                             const char *domain, const char *action, const char *result,
+                             const char *detail);
 /* PropertiesChanged for the status properties. */
 void mced_bus_status_changed(McedBus *bus);
 

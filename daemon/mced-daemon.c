@@ -848,7 +848,7 @@ on_action_result(const McedActionRequest *req, McedActionResult result, const ch
         record_action_health(d, req, result == MCED_ACTION_RESULT_SUCCEEDED);
         pump_evacuation(d);
     }
-    mced_bus_action_changed(d->bus, req->incident_id, req->domain, req->action,
+    mced_bus_action_changed(d->bus, req->incident_id, req->synthetic, req->domain, req->action,
                             result_names[result] != NULL ? result_names[result]
                             : result == MCED_ACTION_RESULT_SKIPPED ? "skipped"
                                                                    : "done",
@@ -1505,8 +1505,8 @@ bus_domain_event(gpointer user_data, const char *name, const char *uuid, const c
                     : strcmp(operation, "migrate") == 0 ? "is migrating in"
                                                         : "was restored",
                     detail, ids->len > 0 ? "; open incident " : "", ids->str);
-    mced_bus_action_changed(d->bus, first != NULL ? first : "", name, operation, "external",
-                            detail);
+    mced_bus_action_changed(d->bus, first != NULL ? first : "", FALSE, name, operation,
+                            "external", detail);
     d->dirty = TRUE;
     schedule_save(d);
 out:

@@ -530,7 +530,7 @@ def case_dbus(sc, kvm_mced):
     r = busctl("--json=short", "call", BUS_NAME, BUS_PATH, BUS_NAME, "ListIncidents", "sst",
                "web1", "", "0")
     rows = json.loads(r.stdout)["data"][0]
-    h.check([row[:4] for row in rows] == [[inc.id, "web1", "guest", "open"]],
+    h.check([row[:4] + row[8:] for row in rows] == [[inc.id, "web1", "guest", "open", False]],
             f"ListIncidents(web1): {rows}")
     r = busctl("--json=short", "call", BUS_NAME, BUS_PATH, BUS_NAME, "ListIncidents", "sst",
                "db1", "", "0")
@@ -617,7 +617,8 @@ def case_dbus(sc, kvm_mced):
     d.wait_line(lambda s: "Domain 'web1' was started outside kvm-mced" in s
                 and inc.id in s, 10, "the external start on record", mark)
     h.poll_until(lambda: [s for s in seen("ActionChanged")
-                          if s["payload"]["data"][:4] == [inc.id, "web1", "started", "external"]],
+                          if s["payload"]["data"][:4] == [inc.id, "web1", "started", "external"]
+                          and s["payload"]["data"][5] is False],
                  10, "ActionChanged(external) on the bus")
     full = json.loads(ctl("--json", "show", inc.id).stdout)
     def external(actions):
@@ -684,8 +685,17 @@ def case_dbus(sc, kvm_mced):
                 "the drill's action decided", mark)
     h.poll_until(lambda: [s for s in seen("IncidentChanged")
                           if s["payload"]["data"] == [drill["incident"], "opened", "web1",
-                                                      "fatal"]],
+                                                      "fatal", True]],
                  10, "IncidentChanged(opened) for the drill")
+    h.poll_until(lambda: [s for s in seen("ActionChanged")
+                          if s["payload"]["data"][0] == drill["incident"]
+                          and s["payload"]["data"][5] is True],
+                 10, "ActionChanged for the drill, marked synthetic")
+    listed = json.loads(ctl("--json", "incidents", "--domain=web1").stdout)
+    h.check([o["synthetic"] for o in listed if o["id"] == drill["incident"]] == [True]
+            and [o["synthetic"] for o in listed if o["id"] == inc.id] == [False],
+            f"kvm-mcectl incidents marks the drill: {listed}")
+    h.check("(drill)" in ctl("incidents").stdout, "the incidents table marks the drill")
     full = json.loads(ctl("--json", "show", drill["incident"]).stdout)
     h.check(full["synthetic"] is True and full["class"] == "fatal"
             and [o["kind"] for o in full["observations"]] == ["drill"]

@@ -1205,81 +1205,41 @@ bus_status(gpointer user_data, McedBusStatus *ret)
     ret->source_state = d->source_degraded ? "degraded" : d->caught_up ? "live" : "catching-up";
 }
 
-/* Adds @obj to @arr, replacing an earlier entry with the same id. */
-static void
-add_unique(json_object *arr, GHashTable *index, json_object *obj)
+/* Incidents not in the history yet, oldest first: closed ones waiting to
+ * be written or for their action to end, then the open ones. */
+static GPtrArray *
+newer_incidents(McedDaemon *d)
 {
-    json_object *id = NULL;
-    gpointer at;
+    g_autoptr(GPtrArray) open = mced_correlator_get_open(d->correlator);
+    GPtrArray *newer = g_ptr_array_new();
+    GHashTableIter iter;
+    gpointer value;
 
-    if (!json_object_object_get_ex(obj, "id", &id) || !json_object_is_type(id, json_type_string)) {
-        json_object_put(obj);
-        return;
-    }
-    if (g_hash_table_lookup_extended(index, json_object_get_string(id), NULL, &at)) {
-        json_object_array_put_idx(arr, GPOINTER_TO_SIZE(at), obj);
-        return;
-    }
-    g_hash_table_insert(index, g_strdup(json_object_get_string(id)),
-                        GSIZE_TO_POINTER(json_object_array_length(arr)));
-    json_object_array_add(arr, obj);
+    for (GList *l = d->unwritten.head; l != NULL; l = l->next)
+        g_ptr_array_add(newer, l->data);
+    g_hash_table_iter_init(&iter, d->awaiting);
+    while (g_hash_table_iter_next(&iter, NULL, &value))
+        g_ptr_array_add(newer, value);
+    g_ptr_array_extend(newer, open, NULL, NULL);
+    return newer;
 }
 
-/* The history (both generations), then what is not written yet, then the
- * open incidents: oldest first. */
 static json_object *
 bus_incidents(gpointer user_data)
 {
     McedDaemon *d = user_data;
-    g_autoptr(GHashTable) index = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-    g_autoptr(GPtrArray) lines = mced_store_read_history(d->store, NULL);
-    g_autoptr(GPtrArray) open = mced_correlator_get_open(d->correlator);
-    json_object *arr = json_object_new_array();
-    GHashTableIter iter;
-    gpointer value;
+    g_autoptr(GPtrArray) newer = newer_incidents(d);
 
-    for (guint i = 0; lines != NULL && i < lines->len; i++) {
-        json_object *o = json_tokener_parse(lines->pdata[i]);
-
-        if (o != NULL) {
-            json_object_object_del(o, "observations");
-            add_unique(arr, index, o);
-        }
-    }
-    for (GList *l = d->unwritten.head; l != NULL; l = l->next)
-        add_unique(arr, index, mced_incident_to_json(l->data, FALSE));
-    g_hash_table_iter_init(&iter, d->awaiting);
-    while (g_hash_table_iter_next(&iter, NULL, &value))
-        add_unique(arr, index, mced_incident_to_json(value, FALSE));
-    for (guint i = 0; i < open->len; i++)
-        add_unique(arr, index, mced_incident_to_json(open->pdata[i], FALSE));
-    return arr;
+    return mced_store_list_incidents(d->store, newer);
 }
 
 static json_object *
 bus_incident(gpointer user_data, const char *id)
 {
     McedDaemon *d = user_data;
-    McedIncident *inc = find_incident(d, id);
-    g_autoptr(GPtrArray) lines = NULL;
-    json_object *found = NULL;
+    g_autoptr(GPtrArray) newer = newer_incidents(d);
 
-    if (inc != NULL)
-        return mced_incident_to_json(inc, TRUE);
-    lines = mced_store_read_history(d->store, NULL);
-    for (guint i = 0; lines != NULL && i < lines->len; i++) {
-        json_object *o = json_tokener_parse(lines->pdata[i]);
-        json_object *v = NULL;
-
-        if (o != NULL && json_object_object_get_ex(o, "id", &v)
-            && g_strcmp0(json_object_get_string(v), id) == 0) {
-            json_object_put(found);
-            found = o; /* the last generation wins */
-        } else {
-            json_object_put(o);
-        }
-    }
-    return found;
+    return mced_store_get_incident(d->store, newer, id);
 }
 
 static char *

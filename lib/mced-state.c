@@ -1597,3 +1597,79 @@ mced_store_read_history(McedStore *s, GError **error)
 {
     return mced_store_read_history_full(s, NULL, error);
 }
+
+/* Adds @obj to @arr (taking it), or puts it in place of the entry with the
+ * same id; @index maps ids to positions. Objects without an id are dropped. */
+static void
+list_add(json_object *arr, GHashTable *index, json_object *obj)
+{
+    json_object *id = NULL;
+    gpointer at;
+
+    if (!json_object_object_get_ex(obj, "id", &id) || !json_object_is_type(id, json_type_string)) {
+        json_object_put(obj);
+        return;
+    }
+    if (g_hash_table_lookup_extended(index, json_object_get_string(id), NULL, &at)) {
+        json_object_array_put_idx(arr, GPOINTER_TO_SIZE(at), obj);
+        return;
+    }
+    g_hash_table_insert(index, g_strdup(json_object_get_string(id)),
+                        GSIZE_TO_POINTER(json_object_array_length(arr)));
+    json_object_array_add(arr, obj);
+}
+
+json_object *
+mced_store_list_incidents(McedStore *s, const GPtrArray *newer)
+{
+    g_autoptr(GHashTable) index = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    g_autoptr(GPtrArray) lines = NULL;
+    json_object *arr = json_object_new_array();
+
+    g_return_val_if_fail(s != NULL, arr);
+
+    lines = mced_store_read_history(s, NULL);
+    for (guint i = 0; lines != NULL && i < lines->len; i++) {
+        json_object *o = json_tokener_parse(lines->pdata[i]);
+
+        if (o != NULL && json_object_is_type(o, json_type_object)) {
+            json_object_object_del(o, "observations");
+            list_add(arr, index, o);
+        } else {
+            json_object_put(o);
+        }
+    }
+    for (guint i = 0; newer != NULL && i < newer->len; i++)
+        list_add(arr, index, mced_incident_to_json(newer->pdata[i], FALSE));
+    return arr;
+}
+
+json_object *
+mced_store_get_incident(McedStore *s, const GPtrArray *newer, const char *id)
+{
+    g_autoptr(GPtrArray) lines = NULL;
+    json_object *found = NULL;
+
+    g_return_val_if_fail(s != NULL && id != NULL, NULL);
+
+    for (guint i = newer != NULL ? newer->len : 0; i > 0; i--) {
+        const McedIncident *inc = newer->pdata[i - 1];
+
+        if (g_strcmp0(inc->id, id) == 0)
+            return mced_incident_to_json(inc, TRUE);
+    }
+    lines = mced_store_read_history(s, NULL);
+    for (guint i = 0; lines != NULL && i < lines->len; i++) {
+        json_object *o = json_tokener_parse(lines->pdata[i]);
+        json_object *v = NULL;
+
+        if (o != NULL && json_object_is_type(o, json_type_object)
+            && json_object_object_get_ex(o, "id", &v) && g_strcmp0(json_object_get_string(v), id) == 0) {
+            json_object_put(found);
+            found = o; /* the last generation wins */
+        } else {
+            json_object_put(o);
+        }
+    }
+    return found;
+}

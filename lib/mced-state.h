@@ -109,6 +109,17 @@ GPtrArray *mced_store_read_history(McedStore *s, GError **error);
  * (a torn last line after a crash) and were left out. */
 GPtrArray *mced_store_read_history_full(McedStore *s, guint *ret_skipped, GError **error);
 
+/* Every incident known, for listing: the history (both generations), then
+ * @newer (McedIncident*, oldest first: closed but not written yet, or
+ * still open), as JSON objects without observations, oldest first. An id
+ * seen again replaces its earlier entry where that stood (a later copy is
+ * newer). A history that cannot be read lists only @newer. */
+struct json_object *mced_store_list_incidents(McedStore *s, const GPtrArray *newer);
+/* One incident with its observations: from @newer, else the history's
+ * latest copy; NULL when unknown. */
+struct json_object *mced_store_get_incident(McedStore *s, const GPtrArray *newer,
+                                            const char *id);
+
 /* The realtime clock (microseconds) that names a moved-aside state file;
  * g_get_real_time() unless set. For tests. */
 typedef gint64 (*McedStoreClockFunc)(gpointer user_data);

@@ -913,6 +913,66 @@ test_history_append_read(Fixture *f, gconstpointer data)
     g_assert_true(json_object_object_get_ex(obj, "state", NULL));
 }
 
+static const char *
+obj_str(json_object *o, const char *key)
+{
+    json_object *v = NULL;
+
+    return json_object_object_get_ex(o, key, &v) ? json_object_get_string(v) : NULL;
+}
+
+/* What the D-Bus API lists: the history, then what is not written yet; a
+ * later copy of an id takes the earlier one's place; no observations. */
+static void
+test_list_incidents(Fixture *f, gconstpointer data)
+{
+    g_autoptr(McedStore) s = store_new(f, 0);
+    g_autofree char *history = g_build_filename(f->dir, "history.jsonl", NULL);
+    g_autoptr(McedIncident) open = make_vm_incident("i-3", "db1", NULL, 5000, 3);
+    g_autoptr(McedIncident) again = make_vm_incident("i-1", "web1", NULL, 1000, 4);
+    g_autoptr(GPtrArray) newer = g_ptr_array_new();
+    g_autoptr(json_object) none = NULL;
+    g_autoptr(json_object) all = NULL;
+    g_autoptr(json_object) one = NULL;
+    g_autoptr(json_object) old = NULL;
+    json_object *obs = NULL;
+    FILE *fp;
+
+    none = mced_store_list_incidents(s, NULL);
+    g_assert_cmpuint(json_object_array_length(none), ==, 0);
+
+    append(s, "i-1");
+    append(s, "i-2");
+    fp = fopen(history, "a"); /* a torn line, as after a crash */
+    g_assert_nonnull(fp);
+    fputs("{\"id\": \"i-torn\", \"cla", fp);
+    fclose(fp);
+    g_ptr_array_add(newer, again);
+    g_ptr_array_add(newer, open);
+    all = mced_store_list_incidents(s, newer);
+    g_assert_cmpuint(json_object_array_length(all), ==, 3);
+    g_assert_cmpstr(obj_str(json_object_array_get_idx(all, 0), "id"), ==, "i-1");
+    g_assert_cmpstr(obj_str(json_object_array_get_idx(all, 1), "id"), ==, "i-2");
+    g_assert_cmpstr(obj_str(json_object_array_get_idx(all, 2), "id"), ==, "i-3");
+    g_assert_cmpstr(obj_str(json_object_array_get_idx(all, 2), "domain"), ==, "db1");
+    /* i-1's newer copy (4 observations) replaced the history's (2) */
+    g_assert_cmpstr(obj_str(json_object_array_get_idx(all, 0), "n_observations"), ==, "4");
+    for (gsize i = 0; i < 3; i++)
+        g_assert_false(json_object_object_get_ex(json_object_array_get_idx(all, i),
+                                                 "observations", NULL));
+
+    one = mced_store_get_incident(s, newer, "i-3");
+    g_assert_nonnull(one);
+    g_assert_true(json_object_object_get_ex(one, "observations", &obs));
+    g_assert_cmpuint(json_object_array_length(obs), ==, 3);
+    old = mced_store_get_incident(s, newer, "i-2");
+    g_assert_nonnull(old);
+    g_assert_true(json_object_object_get_ex(old, "observations", &obs));
+    g_assert_cmpuint(json_object_array_length(obs), ==, 2);
+    g_assert_null(mced_store_get_incident(s, newer, "i-torn"));
+    g_assert_null(mced_store_get_incident(s, newer, "i-0000000000000000"));
+}
+
 static gsize
 one_line_len(Fixture *f)
 {
@@ -1095,6 +1155,7 @@ main(int argc, char **argv)
     g_test_add_func("/state/incident-json/format", test_incident_json_format);
     g_test_add_func("/state/incident-json/invalid", test_incident_json_invalid);
     ADD("/state/load/missing", test_load_missing);
+    ADD("/state/history/list-incidents", test_list_incidents);
     ADD("/state/load/v1-fixture", test_load_v1_fixture);
     ADD("/state/save/roundtrip", test_save_load_roundtrip);
     ADD("/state/save/times", test_times_roundtrip);

@@ -585,8 +585,11 @@ mced_bus_new(const char *address, const McedBusHandlers *handlers, gpointer user
     b->handlers = *handlers;
     b->user_data = user_data;
     b->address = address == NULL || strcmp(address, "system") == 0 ? NULL : g_strdup(address);
-    if (!bus_connect(b, error))
-        return NULL;
+    if (!bus_connect(b, error)) {
+        /* No bus yet (kvm-mced started first, or it restarts): keep trying. */
+        b->backoff_ms = RECONNECT_FIRST_MS;
+        b->reconnect_timer = g_timeout_add(b->backoff_ms, on_reconnect, b);
+    }
     return g_steal_pointer(&b);
 }
 

@@ -73,7 +73,9 @@ typedef struct {
 typedef struct McedBus McedBus;
 
 /* Connects to @address ("system" or NULL: the system bus, honouring
- * DBUS_SYSTEM_BUS_ADDRESS), exports the manager and requests the name. */
+ * DBUS_SYSTEM_BUS_ADDRESS), exports the manager and requests the name.
+ * When that fails, @error says why and the bus returned keeps trying (as
+ * after a lost connection); the connection handler says when it is up. */
 McedBus *mced_bus_new(const char *address, const McedBusHandlers *handlers, gpointer user_data,
                       GError **error);
 void mced_bus_free(McedBus *bus);

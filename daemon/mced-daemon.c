@@ -1479,8 +1479,7 @@ bus_connection(gpointer user_data, gboolean up, const char *detail)
     McedDaemon *d = user_data;
 
     if (up)
-        mced_log_event(d->log, LOG_INFO, NULL, "D-Bus API back on %s as %s", detail,
-                       MCED_BUS_NAME);
+        mced_log_event(d->log, LOG_INFO, NULL, "D-Bus API on %s as %s", detail, MCED_BUS_NAME);
     else
         mced_log_event(d->log, LOG_WARNING, NULL,
                        "D-Bus API unavailable (%s); connecting again, everything else runs",
@@ -1513,9 +1512,10 @@ start_bus(McedDaemon *d)
     if (g_strcmp0(d->opts.bus_address, "none") == 0)
         return;
     d->bus = mced_bus_new(d->opts.bus_address, &handlers, d, &error);
-    if (d->bus == NULL)
+    if (error != NULL)
         mced_log_event(d->log, LOG_WARNING, NULL,
-                       "D-Bus API not available (%s); everything else runs", error->message);
+                       "D-Bus API unavailable (%s); connecting again, everything else runs",
+                       error->message);
     else
         mced_log_event(d->log, LOG_INFO, NULL, "D-Bus API on %s as %s",
                        d->opts.bus_address != NULL ? d->opts.bus_address : "the system bus",

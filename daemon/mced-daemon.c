@@ -339,6 +339,10 @@ on_live_timer(gpointer user_data)
     McedDaemon *d = user_data;
 
     d->live_timer = 0;
+    /* A record is about to be closed incomplete: read what the journal
+     * has first, in case its last line is there and we were not woken. */
+    if (d->journal != NULL)
+        mced_journal_source_poll(d->journal);
     mced_replay_expire(d->replay, g_get_monotonic_time());
     mced_correlator_expire(d->correlator, g_get_real_time());
     arm_live_timer(d);
@@ -440,7 +444,9 @@ note_source_state(McedDaemon *d, const char *source, const GError *error)
 static void
 on_batch(McedDaemon *d, gboolean caught_up)
 {
-    d->caught_up = caught_up;
+    /* Only the backlog at startup is history: once live, a burst bigger
+     * than one read batch is still happening now. */
+    d->caught_up = caught_up || d->ready;
     if (caught_up) {
         arm_live_timer(d);
         notify_ready(d);

@@ -82,6 +82,18 @@ on_journal_fd(gint fd, GIOCondition cond, gpointer user_data)
     return G_SOURCE_CONTINUE;
 }
 
+void
+mced_journal_source_poll(McedJournalSource *src)
+{
+    g_return_if_fail(src != NULL);
+    if (src->fd_watch == 0)
+        return; /* not started */
+    (void)sd_journal_process(src->j);
+    if (src->drain_idle != 0)
+        g_clear_handle_id(&src->drain_idle, g_source_remove);
+    (void)drain(src);
+}
+
 McedJournalSource *
 mced_journal_source_new(McedJournalKind kind, const char *path, McedReplay *replay,
                         McedJournalBatchFunc batch_func, gpointer user_data, GError **error)

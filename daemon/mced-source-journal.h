@@ -40,6 +40,8 @@ gboolean mced_journal_source_start(McedJournalSource *src, const char *cursor, G
 /* Cursor of the last entry read, or NULL before the first. */
 char *mced_journal_source_get_cursor(McedJournalSource *src);
 gboolean mced_journal_source_caught_up(const McedJournalSource *src);
+/* Read what is there now (one batch), woken or not. */
+void mced_journal_source_poll(McedJournalSource *src);
 const char *mced_journal_source_describe(const McedJournalSource *src);
 
 G_END_DECLS

@@ -729,6 +729,52 @@ def case_dbus(sc, kvm_mced):
             f"status without the daemon: rc {r.returncode} {r.stderr}")
 
 
+@case("live-burst")
+def case_live_burst(sc, kvm_mced):
+    """A burst bigger than one read batch (512 entries) while live: the
+    daemon is stopped (SIGSTOP) while 3000 kernel lines with two machine
+    checks in them reach the journal, then continued, so it meets them all
+    at once. Both incidents are decided on, none is taken for backlog."""
+    import signal
+    import socket
+    import subprocess
+    env = Env(sc, kvm_mced)
+    live = env.live()
+    path = sc.join("notify.sock")
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    sock.bind(path)
+    sc.add_cleanup(sock.close)
+    sock.settimeout(15)
+    d = env.daemon(env={"NOTIFY_SOCKET": path})
+    while "READY=1" not in sock.recv(4096).decode().split("\n"):
+        pass  # READY=1: caught up, live from here on (recv times out otherwise)
+    mark = d.mark()
+    live.kernel(h.ppc64_guest_ue(12, 4005, 3))
+    d.wait_line(lambda s: s.startswith("kvm-mced: Action log for domain 'web1'"), 10,
+                "a decision on the first incident", mark)
+    d.wait_incident(10, "the first incident to close", mark, event="closed", name="web1")
+    mark = d.mark()
+    filler = [f"eth0: link flap {i}" for i in range(3000)]
+    os.kill(d.proc.pid, signal.SIGSTOP)
+    try:
+        live.kernel(filler[:1000] + h.ppc64_guest_ue(3, 5003, 1) + filler[1000:2000]
+                    + h.ppc64_guest_ue(7, 4006, 4, dar="00007fff8a3c2000") + filler[2000:]
+                    + ["eth0: burst over"])
+        h.poll_until(lambda: "eth0: burst over" in subprocess.run(
+            ["journalctl", "--directory", env.jdir, "-o", "cat", "-n", "1"],
+            capture_output=True, text=True, timeout=20).stdout, 20,
+            "the whole burst in the journal")
+    finally:
+        os.kill(d.proc.pid, signal.SIGCONT)
+    for name in ("db1", "web1"):
+        d.wait_line(lambda s, n=name: s.startswith(f"kvm-mced: Action log for domain '{n}'"),
+                    20, f"a decision on {name}'s incident in the burst", mark)
+    d.drain()
+    backlog = [ln for ln in d.lines[mark:] if "from the backlog" in ln]
+    h.check(not backlog, f"live incidents taken for backlog: {backlog}")
+    d.stop()
+
+
 @case("dbus-late")
 def case_dbus_late(sc, kvm_mced):
     """The bus comes up after the daemon (it started first, or dbus-daemon

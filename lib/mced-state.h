@@ -23,7 +23,7 @@
 G_BEGIN_DECLS
 
 #define MCED_STATE_VERSION          1
-#define MCED_STATE_MAX_BYTES        (16 * 1024 * 1024) /* refuse larger state files */
+#define MCED_STATE_MAX_BYTES        (64 * 1024 * 1024) /* refuse larger state files */
 #define MCED_HISTORY_DEFAULT_CAP    (8 * 1024 * 1024)
 #define MCED_STATE_MAX_RECENT_IDS   4096
 

@@ -782,9 +782,9 @@ test_huge(Fixture *f, gconstpointer data)
     st = mced_store_load(s, &warning, &error);
     g_assert_no_error(error);
     g_assert_nonnull(st);
-    expected = g_strdup_printf("state file %s is corrupt (larger than 16777216 bytes); moved "
+    expected = g_strdup_printf("state file %s is corrupt (larger than %d bytes); moved "
                                "aside to %s, starting from empty state",
-                               f->state_path, moved);
+                               f->state_path, MCED_STATE_MAX_BYTES, moved);
     g_assert_cmpstr(warning, ==, expected);
     g_assert_cmpint(g_stat(moved, &sb), ==, 0);
     g_assert_cmpint(sb.st_size, ==, MCED_STATE_MAX_BYTES + 1);

@@ -343,7 +343,10 @@ on_live_timer(gpointer user_data)
      * has first, in case its last line is there and we were not woken. */
     if (d->journal != NULL)
         mced_journal_source_poll(d->journal);
-    mced_replay_expire(d->replay, g_get_monotonic_time());
+    /* Behind on a burst, the rest of a record may be in what is unread:
+     * a record times out only once everything there was has been read. */
+    if (d->journal == NULL || mced_journal_source_caught_up(d->journal))
+        mced_replay_expire(d->replay, g_get_monotonic_time());
     mced_correlator_expire(d->correlator, g_get_real_time());
     arm_live_timer(d);
     if (d->dirty)

@@ -649,6 +649,12 @@ def case_dbus(sc, kvm_mced):
 
     # once web1's incident closes it counts against web1; an ack resets that
     d.wait_incident(10, "web1's incident to close", inc.index, event="closed", name="web1")
+    # a host incident counts for the host, not as an affected domain
+    mark = d.mark()
+    live.kernel(h.x86_host_block())
+    d.wait_incident(10, "the host incident to close", mark, event="closed", host=True)
+    r = busctl("get-property", BUS_NAME, BUS_PATH, BUS_NAME, "DomainsAffected")
+    h.check(r.stdout.strip() == "u 1", f"DomainsAffected with web1 and the host: {r.stdout!r}")
     r = ctl("--json", "domains", user="nobody")
     doms = json.loads(r.stdout) if r.returncode == 0 else r.stderr
     h.check([(o["name"], o["health"], o["guest"]) for o in doms] == [("web1", "degraded", 1)],

@@ -45,19 +45,28 @@ echo "quickstart: for one JSON object per observation, run: build/daemon/kvm-mce
 
 # ---- the daemon on test:/// ---------------------------------------------
 demo=$(mktemp -d /tmp/kvm-mced-quickstart.XXXXXX)
-trap 'kill "$pid" 2>/dev/null || true; rm -rf "$demo"' EXIT
+trap 'kill "$pid" "$bus_pid" 2>/dev/null || true; rm -rf "$demo"' EXIT
 mkdir -p "$demo/journal" "$demo/state" "$demo/qemu"
 /lib/systemd/systemd-journal-remote -o "$demo/journal/sample.journal" \
     tests/data/golden/journal-kernel.export 2>/dev/null
 : > "$demo/qemu/test.log"
 printf '[daemon]\ncorrelation-window = 2s\n[libvirt]\nuri = test:///default\n' > "$demo/kvm-mced.conf"
 
+# A bus of its own for the D-Bus API and kvm-mcectl (a session-type bus:
+# the system bus and its policy file are for an installed kvm-mced).
+dbus-daemon --session --nofork --address="unix:path=$demo/bus" --print-address=1 \
+    > "$demo/bus.address" &
+bus_pid=$!
+for _ in $(seq 100); do [ -s "$demo/bus.address" ] && break; sleep 0.1; done
+bus="unix:path=$demo/bus"
+ctl() { echo "\$ kvm-mcectl $*"; build/daemon/kvm-mcectl --bus-address="$bus" "$@"; echo; }
+
 echo
 echo "quickstart: running the daemon on libvirt's test:///default driver"
 echo
 build/daemon/kvm-mced --config "$demo/kvm-mced.conf" --state-directory "$demo/state" \
     --journal-directory "$demo/journal" --qemu-log-directory "$demo/qemu" \
-    --no-journal-log 2> >(tee "$demo/daemon.log" >&2) &
+    --bus-address "$bus" --no-journal-log 2> >(tee "$demo/daemon.log" >&2) &
 pid=$!
 
 # Wait for the daemon to say it is connected (no fixed sleeps), then have
@@ -72,6 +81,18 @@ for _ in $(seq 100); do
     grep -q "closed for domain 'test'" "$demo/daemon.log" 2>/dev/null && break
     sleep 0.1
 done
+
+echo
+echo "quickstart: what an operator sees (kvm-mcectl, over the D-Bus API)"
+echo
+ctl status
+ctl incidents
+ctl drill --domain=test --class=fatal
+for _ in $(seq 100); do
+    grep -q "\[drill\] Machine-check incident .* closed" "$demo/daemon.log" 2>/dev/null && break
+    sleep 0.1
+done
+ctl incidents
 kill -TERM "$pid"
 wait "$pid" || true
 
@@ -83,5 +104,6 @@ for line in open(sys.argv[1]):
     o = json.loads(line)
     who = o["domain"] or "the host"
     print(f"  {o['id']}  {who:10} {o['class']:9} {o['n_observations']} observation(s), "
-          f"addresses {', '.join(o['addresses']) or '-'}")
+          f"addresses {', '.join(o['addresses']) or '-'}"
+          + ("  (drill)" if o.get("synthetic") else ""))
 PY

@@ -1205,19 +1205,10 @@ bus_status(gpointer user_data, McedBusStatus *ret)
 {
     McedDaemon *d = user_data;
     g_autoptr(GPtrArray) open = mced_correlator_get_open(d->correlator);
-    GHashTableIter it;
-    gpointer value;
 
     ret->health = d->host_degraded ? "degraded" : "ok";
     ret->open_incidents = open->len;
-    ret->domains_affected = 0;
-    g_hash_table_iter_init(&it, d->state->domains);
-    while (g_hash_table_iter_next(&it, NULL, &value)) {
-        const McedDomainCounters *c = value;
-
-        if (c->name != NULL || c->uuid != NULL) /* not the host's own counters */
-            ret->domains_affected++;
-    }
+    ret->domains_affected = mced_state_n_domains(d->state);
     ret->dry_run = d->policy->dry_run;
     ret->source = source_description(d);
     ret->source_state = d->source_degraded ? "degraded" : d->caught_up ? "live" : "catching-up";

@@ -180,6 +180,17 @@ mced_state_count_incident(McedState *st, const McedIncident *inc)
     return dc;
 }
 
+guint
+mced_state_n_domains(const McedState *st)
+{
+    const McedDomainCounters *host;
+
+    g_return_val_if_fail(st != NULL, 0);
+    host = g_hash_table_lookup(st->domains, "host");
+    return g_hash_table_size(st->domains)
+           - (host != NULL && host->name == NULL && host->uuid == NULL ? 1 : 0);
+}
+
 McedDomainCounters *
 mced_state_note_incident_time(McedState *st, const McedVmRef *vm, McedIncidentClass klass,
                               gint64 when)

@@ -80,6 +80,8 @@ McedDomainCounters *mced_state_count_incident(McedState *st, const McedIncident 
 void mced_state_remember_id(McedState *st, const char *id);
 /* The counters of a domain by name or UUID (never the host's), or NULL. */
 McedDomainCounters *mced_state_find_domain(const McedState *st, const char *name_or_uuid);
+/* Domains with counters, the host's own left out; constant time. */
+guint mced_state_n_domains(const McedState *st);
 /* Record that an incident of @klass opened at @when for @vm (NULL: host). */
 McedDomainCounters *mced_state_note_incident_time(McedState *st, const McedVmRef *vm,
                                                   McedIncidentClass klass, gint64 when);

@@ -181,6 +181,7 @@ test_count_incident(void)
     g_autoptr(McedIncident) host = make_host_incident("i-h", 3000000);
     McedDomainCounters *dc;
 
+    g_assert_cmpuint(mced_state_n_domains(st), ==, 0);
     b->klass = MCED_CLASS_FATAL;
     dc = mced_state_count_incident(st, a);
     g_assert_cmpstr(dc->key, ==, "aaaa-1111"); /* the UUID, lower case */
@@ -208,6 +209,7 @@ test_count_incident(void)
     g_assert_null(dc->name);
     g_assert_cmpuint(dc->incidents[MCED_CLASS_HOST], ==, 1);
     g_assert_cmpuint(g_hash_table_size(st->domains), ==, 3);
+    g_assert_cmpuint(mced_state_n_domains(st), ==, 2); /* web1 and db, not the host */
 }
 
 static void

@@ -623,28 +623,30 @@ class Daemon:
         if not r:
             return True
         try:
-            chunk = os.read(fd, 65536)
+            chunk = os.read(fd, 1 << 20)
         except BlockingIOError:
             return True
         if not chunk:
             self.eof = True
             if self.buf:
-                self._add_line(self.buf)
+                self._add_lines([self.buf])
                 self.buf = b""
             return False
-        self.buf += chunk
-        while b"\n" in self.buf:
-            line, self.buf = self.buf.split(b"\n", 1)
-            self._add_line(line)
+        parts = (self.buf + chunk).split(b"\n")
+        self.buf = parts.pop()
+        self._add_lines(parts)
         return True
 
-    def _add_line(self, raw):
-        line = raw.decode("utf-8", errors="replace")
-        self.lines.append(line)
-        self.logf.write(line + "\n")
+    def _add_lines(self, raws):
+        """Whole lines read from stderr (bytes, without their newline)."""
+        verbose = os.environ.get("MCED_IT_VERBOSE")
+        for raw in raws:
+            line = raw.decode("utf-8", errors="replace")
+            self.lines.append(line)
+            self.logf.write(line + "\n")
+            if verbose:
+                log(f"[{self.proc.pid}] {line}")
         self.logf.flush()
-        if os.environ.get("MCED_IT_VERBOSE"):
-            log(f"[{self.proc.pid}] {line}")
 
     def drain(self):
         while self._pump(0):

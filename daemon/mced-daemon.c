@@ -392,12 +392,12 @@ source_description(McedDaemon *d)
 static void
 notify_status(McedDaemon *d, const char *prefix)
 {
-    g_autoptr(GPtrArray) open = mced_correlator_get_open(d->correlator);
+    guint n_open = mced_correlator_n_open(d->correlator);
 
     mced_bus_status_changed(d->bus);
     (void)sd_notifyf(0, "%sSTATUS=%s %s; %u incident%s open%s", prefix != NULL ? prefix : "",
                      d->source_degraded ? "Degraded: cannot read" : "Following",
-                     source_description(d), open->len, open->len == 1 ? "" : "s",
+                     source_description(d), n_open, n_open == 1 ? "" : "s",
                      d->libvirt != NULL && !mced_libvirt_is_connected(d->libvirt)
                          ? "; libvirt is away"
                          : "");
@@ -1204,10 +1204,9 @@ static void
 bus_status(gpointer user_data, McedBusStatus *ret)
 {
     McedDaemon *d = user_data;
-    g_autoptr(GPtrArray) open = mced_correlator_get_open(d->correlator);
 
     ret->health = d->host_degraded ? "degraded" : "ok";
-    ret->open_incidents = open->len;
+    ret->open_incidents = mced_correlator_n_open(d->correlator);
     ret->domains_affected = mced_state_n_domains(d->state);
     ret->dry_run = d->policy->dry_run;
     ret->source = source_description(d);

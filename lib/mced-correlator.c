@@ -47,6 +47,7 @@ struct McedCorrelator {
     GQueue order;       /* Entry*, in creation order */
     GHashTable *by_key; /* VM key -> Entry* (borrowed; the queue owns) */
     Entry *host;        /* open host incident, also in order */
+    guint n_silent;     /* entries in order that are silent */
     guint64 fallback_seq;
     gint64 now_us;      /* latest "now" given to expire() */
     BoundedSet known;   /* incident ids */
@@ -151,6 +152,8 @@ static void
 detach(McedCorrelator *c, Entry *e)
 {
     g_queue_unlink(&c->order, &e->link);
+    if (e->silent)
+        c->n_silent--;
     if (e->key != NULL)
         g_hash_table_remove(c->by_key, e->key);
     else if (c->host == e)
@@ -185,6 +188,8 @@ attach(McedCorrelator *c, McedIncident *inc, const char *key, gboolean silent)
     e->inc = inc;
     e->key = g_strdup(key);
     e->silent = silent;
+    if (silent)
+        c->n_silent++;
     e->attributed = MCED_CLASS_CORRECTED;
     e->link.data = e;
     g_queue_push_tail_link(&c->order, &e->link);
@@ -556,6 +561,13 @@ mced_correlator_next_deadline(const McedCorrelator *c)
             next = deadline;
     }
     return next;
+}
+
+guint
+mced_correlator_n_open(const McedCorrelator *c)
+{
+    g_return_val_if_fail(c != NULL, 0);
+    return g_queue_get_length((GQueue *)&c->order) - c->n_silent;
 }
 
 GPtrArray *

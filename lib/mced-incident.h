@@ -158,6 +158,8 @@ gint64 mced_correlator_next_deadline(const McedCorrelator *c);
  * panic, a reset) ask this first: they only join an incident that is
  * already there. Replayed (silent) incidents are not returned. */
 McedIncident *mced_correlator_lookup(const McedCorrelator *c, const McedVmRef *vm, gint64 t);
+/* How many incidents are open (those get_open() returns), in constant time. */
+guint mced_correlator_n_open(const McedCorrelator *c);
 /* Open incidents, oldest first (borrowed). */
 GPtrArray *mced_correlator_get_open(const McedCorrelator *c);
 /* Put back an incident that was open when the daemon last stopped. */

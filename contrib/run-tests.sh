@@ -151,6 +151,15 @@ if [ "$gcc_ok" -eq 1 ]; then
     log "valgrind tests"
     run_meson_test valgrind "$GCC_DIR" testlog-valgrind.json --setup valgrind \
         --suite unit --suite fuzz-replay
+    # The daemon itself under valgrind: every kvm-mced the integration
+    # cases start runs wrapped (tests/integration/harness.py, MCED_IT_WRAP);
+    # an error or a definite leak makes it exit 99 and its case fail.
+    log "valgrind daemon (integration)"
+    supp=/usr/share/glib-2.0/valgrind/glib.supp
+    MCED_IT_WRAP="valgrind -q --error-exitcode=99 --leak-check=full \
+--errors-for-leak-kinds=definite --show-leak-kinds=definite\
+$([ -f "$supp" ] && echo " --suppressions=$supp")" \
+        run_meson_test valgrind-daemon "$GCC_DIR" testlog.json --suite integration
 else
     record valgrind tests FAIL "not run: the gcc build failed"
 fi

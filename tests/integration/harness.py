@@ -24,6 +24,7 @@ import json
 import os
 import re
 import select
+import shlex
 import shutil
 import signal
 import stat
@@ -586,7 +587,10 @@ class Daemon:
                  env=None):
         self.scratch = scratch
         # journal_dir None: the source comes from extra_args (--kmsg).
-        self.argv = list(wrap) + [binary]
+        # MCED_IT_WRAP="valgrind --error-exitcode=99 ...": every daemon of
+        # a run under that command (by hand; CI runs ASan instead).
+        outer = shlex.split(os.environ.get("MCED_IT_WRAP", ""))
+        self.argv = outer + list(wrap) + [binary]
         if journal_dir is not None:
             self.argv += ["--journal-directory", journal_dir]
         self.argv += ["--state-directory", state_dir, "--config", config,

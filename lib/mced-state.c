@@ -1387,18 +1387,24 @@ store_write_atomic(McedStore *s, const char *path, const char *data, gsize len, 
     return TRUE;
 }
 
-gboolean
-mced_store_save(McedStore *s, const McedState *st, GError **error)
+char *
+mced_state_to_text(const McedState *st)
 {
     g_autoptr(json_object) root = NULL;
-    g_autofree char *text = NULL;
+
+    g_return_val_if_fail(st != NULL, NULL);
+    root = state_to_json(st);
+    return g_strconcat(json_object_to_json_string_ext(root, MCED_JSON_PRINT_FLAGS), "\n", NULL);
+}
+
+gboolean
+mced_store_write_state(McedStore *s, const char *text, GError **error)
+{
     gsize len;
 
-    g_return_val_if_fail(s != NULL && st != NULL, FALSE);
+    g_return_val_if_fail(s != NULL && text != NULL, FALSE);
     g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
 
-    root = state_to_json(st);
-    text = g_strconcat(json_object_to_json_string_ext(root, MCED_JSON_PRINT_FLAGS), "\n", NULL);
     len = strlen(text);
     /* Never write what the next start would refuse to read. */
     if (len > MCED_STATE_MAX_BYTES) {
@@ -1414,12 +1420,22 @@ mced_store_save(McedStore *s, const McedState *st, GError **error)
     return TRUE;
 }
 
+gboolean
+mced_store_save(McedStore *s, const McedState *st, GError **error)
+{
+    g_autofree char *text = NULL;
+
+    g_return_val_if_fail(s != NULL && st != NULL, FALSE);
+    text = mced_state_to_text(st);
+    return mced_store_write_state(s, text, error);
+}
+
 /* ---- history ----------------------------------------------------------- */
 
 /* One line of history: the incident with its observations, or without
  * them when that alone would not fit under the cap. */
-static char *
-history_line(McedStore *s, const McedIncident *inc)
+char *
+mced_store_history_line(McedStore *s, const McedIncident *inc)
 {
     g_autoptr(json_object) full = mced_incident_to_json(inc, TRUE);
     const char *text = json_object_to_json_string_ext(full, MCED_JSON_PRINT_FLAGS);
@@ -1459,15 +1475,25 @@ gboolean
 mced_store_append_history(McedStore *s, const McedIncident *inc, GError **error)
 {
     g_autofree char *line = NULL;
+
+    g_return_val_if_fail(s != NULL && inc != NULL, FALSE);
+    line = mced_store_history_line(s, inc);
+    return mced_store_append_history_line(s, line, error);
+}
+
+gboolean
+mced_store_append_history_line(McedStore *s, const char *text, GError **error)
+{
+    g_autofree char *line = NULL;
     gsize len;
     struct stat sb;
     ssize_t n;
     int fd;
 
-    g_return_val_if_fail(s != NULL && inc != NULL, FALSE);
+    g_return_val_if_fail(s != NULL && text != NULL, FALSE);
     g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
 
-    line = history_line(s, inc);
+    line = g_strdup(text);
     len = strlen(line);
     fd = history_open(s, &sb, error);
     if (fd < 0)

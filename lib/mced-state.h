@@ -105,6 +105,15 @@ McedState *mced_store_load_readonly(McedStore *s, char **ret_warning, GError **e
 gboolean mced_store_save(McedStore *s, const McedState *st, GError **error);
 /* Append one closed incident to the history (and rotate past the cap). */
 gboolean mced_store_append_history(McedStore *s, const McedIncident *inc, GError **error);
+/* The same in two steps, so that the writing can run in a worker thread
+ * (one writer at a time; the serializing stays with the incident's
+ * owner): the history line of @inc, newline included, then its append. */
+char *mced_store_history_line(McedStore *s, const McedIncident *inc);
+gboolean mced_store_append_history_line(McedStore *s, const char *line, GError **error);
+/* mced_store_save() in two steps likewise: the text of state.json, then
+ * writing it (refused above MCED_STATE_MAX_BYTES). */
+char *mced_state_to_text(const McedState *st);
+gboolean mced_store_write_state(McedStore *s, const char *text, GError **error);
 /* Read the history back (both generations, oldest first) as JSON lines. */
 GPtrArray *mced_store_read_history(McedStore *s, GError **error);
 /* The same; *ret_skipped counts lines that were not a whole JSON object

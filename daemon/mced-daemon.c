@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <gio/gio.h>
 #include <glib-unix.h>
 #include <json-c/json.h>
 #include <libvirt/libvirt.h>
@@ -91,9 +92,11 @@ struct McedDaemon {
                                * running; to the history when it ends */
     guint64 history_dropped;
     guint64 drills;           /* drills asked for since the start */
+    struct SaveJob *save_job; /* a save running in a worker, or NULL */
 };
 
 static void schedule_save(McedDaemon *d);
+static void save_settle(McedDaemon *d);
 static void arm_live_timer(McedDaemon *d);
 static void write_health(McedDaemon *d, const McedIncident *inc);
 static void apply_policy(McedDaemon *d, McedIncidentEvent event, const McedIncident *inc);
@@ -287,6 +290,7 @@ try_save(McedDaemon *d, gboolean final)
 {
     g_autoptr(GError) error = NULL;
 
+    save_settle(d); /* one writer at a time, and nothing written twice */
     if (!d->dirty)
         return TRUE;
     if (!final && !mced_replay_quiescent(d->replay))
@@ -313,13 +317,161 @@ try_save(McedDaemon *d, gboolean final)
     return TRUE;
 }
 
+/* Saving while running: the history lines and state.json are made on the
+ * main loop and written (with their fsyncs) by a worker, so that reading
+ * the journal goes on meanwhile. One save at a time; history first, then
+ * the state, as in try_save(). */
+typedef struct SaveJob {
+    McedStore *store;      /* borrowed: the daemon waits for the job before freeing it */
+    GPtrArray *incidents;  /* McedIncident* (refs) whose history lines these are */
+    GPtrArray *lines;      /* char*: their history lines, in order */
+    char *state_text;
+    GMutex lock;
+    GCond cond;
+    gboolean done;         /* under lock; then n_written and error are the worker's */
+    guint n_written;
+    GError *error;
+    gboolean taken;        /* the final save took the result: nothing left to do */
+} SaveJob;
+
+static void
+save_job_free(gpointer p)
+{
+    SaveJob *job = p;
+
+    g_ptr_array_unref(job->incidents);
+    g_ptr_array_unref(job->lines);
+    g_free(job->state_text);
+    g_clear_error(&job->error);
+    g_mutex_clear(&job->lock);
+    g_cond_clear(&job->cond);
+    g_free(job);
+}
+
+static void
+save_thread(GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+    SaveJob *job = task_data;
+    GError *error = NULL;
+    guint n = 0;
+
+    while (n < job->lines->len
+           && mced_store_append_history_line(job->store, job->lines->pdata[n], &error))
+        n++;
+    if (error == NULL)
+        (void)mced_store_write_state(job->store, job->state_text, &error);
+    g_mutex_lock(&job->lock);
+    job->n_written = n;
+    job->error = error;
+    job->done = TRUE;
+    g_cond_signal(&job->cond);
+    g_mutex_unlock(&job->lock);
+    g_task_return_boolean(task, TRUE);
+}
+
+static void
+save_wait(SaveJob *job)
+{
+    g_mutex_lock(&job->lock);
+    while (!job->done)
+        g_cond_wait(&job->cond, &job->lock);
+    g_mutex_unlock(&job->lock);
+}
+
+/* What a finished save means: its incidents are in the history now; a
+ * failure is reported once and the save tried again. */
+static void
+save_finish(McedDaemon *d, SaveJob *job)
+{
+    for (guint i = 0; i < job->n_written; i++)
+        if (g_queue_remove(&d->unwritten, job->incidents->pdata[i]))
+            mced_incident_unref(job->incidents->pdata[i]);
+    if (job->error != NULL) {
+        if (!d->storage_degraded)
+            mced_log_event(d->log, LOG_ERR, MCED_MSGID_STATE_PROBLEM,
+                           "Cannot write state to %s: %s; keeping it in memory and retrying",
+                           d->state_directory, job->error->message);
+        d->storage_degraded = TRUE;
+        d->dirty = TRUE;
+    } else if (d->storage_degraded) {
+        mced_log_event(d->log, LOG_NOTICE, MCED_MSGID_STATE_PROBLEM,
+                       "State directory %s is writable again; state saved%s",
+                       d->state_directory,
+                       d->history_dropped > 0 ? " (some history entries were lost)" : "");
+        d->storage_degraded = FALSE;
+    }
+}
+
+static void
+on_save_done(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+    SaveJob *job = g_task_get_task_data(G_TASK(res));
+    McedDaemon *d = user_data;
+
+    if (job->taken)
+        return; /* the final save dealt with it (the daemon may be gone) */
+    d->save_job = NULL;
+    save_finish(d, job);
+    if (d->dirty)
+        schedule_save(d);
+}
+
+/* Starts a save in a worker; FALSE when it has to wait (a save is
+ * running, or a record is half assembled). */
+static gboolean
+save_begin(McedDaemon *d)
+{
+    g_autoptr(GTask) task = NULL;
+    SaveJob *job;
+
+    if (d->save_job != NULL)
+        return FALSE;
+    if (!d->dirty)
+        return TRUE;
+    if (!mced_replay_quiescent(d->replay))
+        return FALSE;
+    release_awaiting(d, FALSE);
+    refresh_state_snapshot(d);
+    job = g_new0(SaveJob, 1);
+    g_mutex_init(&job->lock);
+    g_cond_init(&job->cond);
+    job->store = d->store;
+    job->incidents = g_ptr_array_new_with_free_func((GDestroyNotify)mced_incident_unref);
+    job->lines = g_ptr_array_new_with_free_func(g_free);
+    for (GList *l = d->unwritten.head; l != NULL; l = l->next) {
+        g_ptr_array_add(job->incidents, mced_incident_ref(l->data));
+        g_ptr_array_add(job->lines, mced_store_history_line(d->store, l->data));
+    }
+    job->state_text = mced_state_to_text(d->state);
+    d->dirty = FALSE;
+    d->save_job = job;
+    task = g_task_new(NULL, NULL, on_save_done, d);
+    g_task_set_task_data(task, job, save_job_free);
+    g_task_run_in_thread(task, save_thread);
+    return TRUE;
+}
+
+/* The save in flight, if any, is over and its result applied. */
+static void
+save_settle(McedDaemon *d)
+{
+    SaveJob *job = d->save_job;
+
+    if (job == NULL)
+        return;
+    save_wait(job);
+    job->taken = TRUE;
+    d->save_job = NULL;
+    save_finish(d, job);
+}
+
 static gboolean
 on_save_timer(gpointer user_data)
 {
     McedDaemon *d = user_data;
 
     d->save_timer = 0;
-    if (!try_save(d, FALSE))
+    if (!save_begin(d))
         schedule_save(d);
     return G_SOURCE_REMOVE;
 }
@@ -1625,6 +1777,12 @@ mced_daemon_free(McedDaemon *d)
 {
     if (d == NULL)
         return;
+    if (d->save_job != NULL) {
+        /* A worker still writes through the store: let it end first. */
+        save_wait(d->save_job);
+        d->save_job->taken = TRUE;
+        d->save_job = NULL;
+    }
     if (d->save_timer != 0)
         g_source_remove(d->save_timer);
     if (d->live_timer != 0)

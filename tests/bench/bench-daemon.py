@@ -238,6 +238,10 @@ class BusClient:
         self.sock.sendall(data)
         self.sock.setblocking(False)
         d = h.Deadline(timeout)
+        # Other messages (signals) that come first are kept for read(), but
+        # only afterwards: put back at once, read() would hand them out again
+        # instead of reading the socket, and the reply would never be seen.
+        others = []
         try:
             while True:
                 for msg in self.read(d.left()):
@@ -245,10 +249,11 @@ class BusClient:
                         if msg["type"] == 3:
                             h.fail(f"{member}: {msg['error']}: {msg['body']}")
                         return msg["body"]
-                    self.pending.append(msg)
+                    others.append(msg)
                 if d.expired():
                     h.fail(f"no reply to {member} within {timeout}s")
         finally:
+            self.pending = others + self.pending
             self.sock.setblocking(blocking)
 
     def read(self, timeout=0.0):

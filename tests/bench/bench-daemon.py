@@ -643,7 +643,7 @@ def bench_latency(args):
              "and a whole record", [e[2] - e[1] for e, c in zip(events, cut)
                                     if not e[3] and not c])
         line("journal append -> IncidentChanged, events during which the daemon wrote "
-             "state.json or history.jsonl (fsync on its main loop)",
+             "state.json or history.jsonl (in its save worker)",
              [e[2] - e[1] for e in events if e[3]])
         line("journal append -> IncidentChanged, events whose record the daemon ended by "
              "the record-timeout (200ms), without its last line",

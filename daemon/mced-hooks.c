@@ -182,23 +182,6 @@ add_var(GPtrArray *entries, const char *key, const char *value)
     g_ptr_array_add(entries, g_strconcat(key, "=", escaped, NULL));
 }
 
-static char *
-join_u64(const GArray *values, gboolean hex)
-{
-    GString *s = g_string_new(NULL);
-
-    for (guint i = 0; values != NULL && i < values->len; i++) {
-        guint64 v = g_array_index(values, guint64, i);
-        if (i > 0)
-            g_string_append_c(s, ',');
-        if (hex)
-            g_string_append_printf(s, "0x%" G_GINT64_MODIFIER "x", v);
-        else
-            g_string_append_printf(s, "%" G_GUINT64_FORMAT, v);
-    }
-    return g_string_free(s, FALSE);
-}
-
 const char *
 mced_hooks_incident_event_name(McedIncidentEvent event)
 {
@@ -229,9 +212,9 @@ mced_hooks_env_for_incident(const char *event, const McedIncident *inc)
     g_return_val_if_fail(inc != NULL, NULL);
 
     full = g_strconcat("incident-", event, NULL);
-    cpus = join_u64(inc->host_cpus, FALSE);
-    vcpus = join_u64(inc->vcpus, FALSE);
-    addresses = join_u64(inc->addresses, TRUE);
+    cpus = mced_incident_join_values(inc->host_cpus, FALSE);
+    vcpus = mced_incident_join_values(inc->vcpus, FALSE);
+    addresses = mced_incident_join_values(inc->addresses, TRUE);
     count = g_strdup_printf("%u", inc->n_observations);
 
     entries = g_ptr_array_new();

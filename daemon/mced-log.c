@@ -54,26 +54,6 @@ add_fieldf(Fields *f, const char *key, const char *fmt, ...)
     add_field(f, key, value);
 }
 
-static char *
-join_u64(const GArray *values, gboolean hex)
-{
-    GString *s;
-
-    if (values == NULL || values->len == 0)
-        return NULL;
-    s = g_string_new(NULL);
-    for (guint i = 0; i < values->len; i++) {
-        guint64 v = g_array_index(values, guint64, i);
-        if (i > 0)
-            g_string_append_c(s, ',');
-        if (hex)
-            g_string_append_printf(s, "0x%" G_GINT64_MODIFIER "x", v);
-        else
-            g_string_append_printf(s, "%" G_GUINT64_FORMAT, v);
-    }
-    return g_string_free(s, FALSE);
-}
-
 static void
 send_fields(McedLog *log, Fields *f)
 {
@@ -152,9 +132,9 @@ void
 mced_log_incident(McedLog *log, McedIncidentEvent event, const McedIncident *inc)
 {
     Fields f = { g_ptr_array_new_with_free_func(g_free) };
-    g_autofree char *cpus = join_u64(inc->host_cpus, FALSE);
-    g_autofree char *vcpus = join_u64(inc->vcpus, FALSE);
-    g_autofree char *addresses = join_u64(inc->addresses, TRUE);
+    g_autofree char *cpus = mced_incident_join_values(inc->host_cpus, FALSE);
+    g_autofree char *vcpus = mced_incident_join_values(inc->vcpus, FALSE);
+    g_autofree char *addresses = mced_incident_join_values(inc->addresses, TRUE);
     g_autofree char *who = NULL;
     g_autofree char *message = NULL;
     const char *klass = mced_incident_class_to_string(inc->klass);
@@ -234,8 +214,8 @@ mced_log_event(McedLog *log, int priority, const char *message_id, const char *f
 
 void
 mced_log_action(McedLog *log, int priority, const char *message_id, const char *incident,
-                gboolean synthetic, const char *domain, const char *uuid, const char *action, const char *result,
-                const char *detail, const char *fmt, ...)
+                gboolean synthetic, const char *domain, const char *uuid, const char *action,
+                const char *result, const char *detail, const char *fmt, ...)
 {
     Fields f = { g_ptr_array_new_with_free_func(g_free) };
     g_autofree char *message = NULL;

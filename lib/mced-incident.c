@@ -200,6 +200,27 @@ mced_observation_new_drill(McedIncidentClass klass, gint64 time_us, const char *
     return obs;
 }
 
+char *
+mced_incident_join_values(const GArray *values, gboolean hex)
+{
+    GString *s;
+
+    if (values == NULL || values->len == 0)
+        return NULL;
+    s = g_string_new(NULL);
+    for (guint i = 0; i < values->len; i++) {
+        guint64 v = g_array_index(values, guint64, i);
+
+        if (i > 0)
+            g_string_append_c(s, ',');
+        if (hex)
+            g_string_append_printf(s, "0x%" G_GINT64_MODIFIER "x", v);
+        else
+            g_string_append_printf(s, "%" G_GUINT64_FORMAT, v);
+    }
+    return g_string_free(s, FALSE);
+}
+
 /* How bad a class is: HOST sits below the domain classes, so a host
  * incident stays HOST and a domain incident never becomes HOST. */
 static int

@@ -97,6 +97,10 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(McedIncident, mced_incident_unref)
 void mced_incident_add_action(McedIncident *inc, const char *action, const char *result,
                               const char *detail, gint64 time_us);
 
+/* Host CPUs, vCPUs or addresses of an incident as one field: "3,17" or,
+ * with @hex, "0x12345000,0xdead000"; NULL for none. */
+char *mced_incident_join_values(const GArray *values, gboolean hex);
+
 /* Incident id for an observation cursor: "i-" and 16 hex digits of its
  * SHA-256. The same input always yields the same id. */
 char *mced_incident_id_for_cursor(const char *cursor);

@@ -285,6 +285,24 @@ test_incident_ref(void)
     mced_incident_unref(NULL);
 }
 
+static void
+test_join_values(void)
+{
+    g_autoptr(GArray) v = g_array_new(FALSE, FALSE, sizeof(guint64));
+    g_autofree char *dec = NULL;
+    g_autofree char *hex = NULL;
+    guint64 a = 3, b = 0x12345000;
+
+    g_assert_null(mced_incident_join_values(NULL, FALSE));
+    g_assert_null(mced_incident_join_values(v, TRUE));
+    g_array_append_val(v, a);
+    g_array_append_val(v, b);
+    dec = mced_incident_join_values(v, FALSE);
+    hex = mced_incident_join_values(v, TRUE);
+    g_assert_cmpstr(dec, ==, "3,305418240");
+    g_assert_cmpstr(hex, ==, "0x3,0x12345000");
+}
+
 int
 main(int argc, char **argv)
 {
@@ -297,5 +315,6 @@ main(int argc, char **argv)
     g_test_add_func("/incident/class-worst", test_incident_class_worst);
     g_test_add_func("/incident/bounds", test_incident_bounds);
     g_test_add_func("/incident/ref", test_incident_ref);
+    g_test_add_func("/incident/join-values", test_join_values);
     return g_test_run();
 }

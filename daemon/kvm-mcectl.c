@@ -178,6 +178,27 @@ print_json(json_object *obj)
                                                  | JSON_C_TO_STRING_NOSLASHESCAPE));
 }
 
+/* The end of a listing read into @list (@r: how reading the reply went):
+ * a malformed reply, --json, or nothing to show end here with their exit
+ * status; -1 when the table is to be printed. */
+static int
+list_done(int r, json_object *list, const char *empty)
+{
+    if (r < 0) {
+        fprintf(stderr, "kvm-mcectl: malformed reply from the daemon: %s\n", g_strerror(-r));
+        return EXIT_REFUSED;
+    }
+    if (arg_json) {
+        print_json(list);
+        return EXIT_OK;
+    }
+    if (json_object_array_length(list) == 0) {
+        puts(empty);
+        return EXIT_OK;
+    }
+    return -1;
+}
+
 /* ---- status ------------------------------------------------------------------ */
 
 static int
@@ -322,18 +343,8 @@ cmd_incidents(sd_bus *bus)
         json_object_array_add(list, o);
     }
     sd_bus_message_unref(reply);
-    if (r < 0) {
-        fprintf(stderr, "kvm-mcectl: malformed reply from the daemon: %s\n", g_strerror(-r));
-        return EXIT_REFUSED;
-    }
-    if (arg_json) {
-        print_json(list);
-        return EXIT_OK;
-    }
-    if (json_object_array_length(list) == 0) {
-        puts("No incidents.");
-        return EXIT_OK;
-    }
+    if ((r = list_done(r, list, "No incidents.")) >= 0)
+        return r;
     printf("%-18s  %-20s  %-9s  %-6s  %-9s  %-23s  %s\n", "ID", "DOMAIN", "CLASS", "STATE",
            "SEVERITY", "LAST SEEN", "OBS");
     for (size_t i = 0; i < json_object_array_length(list); i++) {
@@ -469,18 +480,8 @@ cmd_domains(sd_bus *bus)
         json_object_array_add(list, o);
     }
     sd_bus_message_unref(reply);
-    if (r < 0) {
-        fprintf(stderr, "kvm-mcectl: malformed reply from the daemon: %s\n", g_strerror(-r));
-        return EXIT_REFUSED;
-    }
-    if (arg_json) {
-        print_json(list);
-        return EXIT_OK;
-    }
-    if (json_object_array_length(list) == 0) {
-        puts("No domain has had an incident.");
-        return EXIT_OK;
-    }
+    if ((r = list_done(r, list, "No domain has had an incident.")) >= 0)
+        return r;
     printf("%-20s  %-36s  %-8s  %-23s  %9s  %5s  %5s\n", "DOMAIN", "UUID", "HEALTH",
            "LAST INCIDENT", "CORRECTED", "GUEST", "FATAL");
     for (size_t i = 0; i < json_object_array_length(list); i++) {

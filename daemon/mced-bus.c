@@ -147,15 +147,17 @@ u64_of(json_object *obj, const char *key)
     return (guint64)json_object_get_int64(v);
 }
 
-static gboolean
-valid_class(const char *klass)
+/* Closes the array @reply was filled with and sends it (@r: how filling
+ * it went); the reply is freed either way. */
+static int
+close_and_send(sd_bus_message *reply, int r)
 {
-    static const char *const names[] = { "", "corrected", "guest", "fatal", "host" };
-
-    for (gsize i = 0; i < G_N_ELEMENTS(names); i++)
-        if (strcmp(klass, names[i]) == 0)
-            return TRUE;
-    return FALSE;
+    if (r >= 0)
+        r = sd_bus_message_close_container(reply);
+    if (r >= 0)
+        r = sd_bus_send(NULL, reply, NULL);
+    sd_bus_message_unref(reply);
+    return r;
 }
 
 /* ---- methods --------------------------------------------------------- */
@@ -175,7 +177,8 @@ method_list_incidents(sd_bus_message *m, void *userdata, sd_bus_error *error)
     r = sd_bus_message_read(m, "sst", &domain, &klass, &since);
     if (r < 0)
         return r;
-    if (!valid_class(klass))
+    /* Empty: any class. */
+    if (*klass != '\0' && mced_incident_class_from_string(klass) == _MCED_CLASS_INVALID)
         return sd_bus_error_setf(error, MCED_BUS_ERROR_INVALID,
                                  "Unknown class '%s' (corrected, guest, fatal, host or empty)",
                                  klass);
@@ -211,12 +214,7 @@ method_list_incidents(sd_bus_message *m, void *userdata, sd_bus_error *error)
                                   (int)(json_object_object_get_ex(o, "synthetic", &syn)
                                         && json_object_get_boolean(syn)));
     }
-    if (r >= 0)
-        r = sd_bus_message_close_container(reply);
-    if (r >= 0)
-        r = sd_bus_send(NULL, reply, NULL);
-    sd_bus_message_unref(reply);
-    return r;
+    return close_and_send(reply, r);
 }
 
 static int
@@ -290,12 +288,7 @@ method_list_domains(sd_bus_message *m, void *userdata, sd_bus_error *error)
                                   (uint64_t)u64_of(o, "last_us"), (uint64_t)u64_of(o, "corrected"),
                                   (uint64_t)u64_of(o, "guest"), (uint64_t)u64_of(o, "fatal"));
     }
-    if (r >= 0)
-        r = sd_bus_message_close_container(reply);
-    if (r >= 0)
-        r = sd_bus_send(NULL, reply, NULL);
-    sd_bus_message_unref(reply);
-    return r;
+    return close_and_send(reply, r);
 }
 
 static int

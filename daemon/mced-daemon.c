@@ -1147,7 +1147,7 @@ apply_policy(McedDaemon *d, McedIncidentEvent event, const McedIncident *inc)
         .fallback = dec->fallback != _MCED_ACTION_INVALID ? mced_action_to_string(dec->fallback)
                                                           : NULL,
         .reason = reason->str,
-        .dry_run = dec->dry_run || inc->synthetic,
+        .dry_run = dec->dry_run, /* a drill is made one by the action chokepoint */
         .synthetic = inc->synthetic,
         .dump_first = dec->dump_first,
     };

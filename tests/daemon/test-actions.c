@@ -161,6 +161,21 @@ test_dry_run(Fixture *f, gconstpointer data)
     g_assert_false(mced_actions_busy(f->a, TEST_UUID));
 }
 
+/* A drill's action is a dry run whatever the request says. */
+static void
+test_drill_is_dry_run(Fixture *f, gconstpointer data)
+{
+    McedActionRequest req = request("pause");
+
+    req.synthetic = TRUE;
+    g_assert_cmpint(mced_actions_request(f->a, &req), ==, MCED_ACTION_RESULT_DRY_RUN);
+    for (int i = 0; i < 20; i++)
+        g_main_context_iteration(NULL, FALSE);
+    g_assert_cmpint(domain_state(f), ==, VIR_DOMAIN_RUNNING);
+    g_assert_false(mced_actions_busy(f->a, TEST_UUID));
+    g_assert_cmpuint(mced_actions_in_last_hour(f->a, g_get_real_time()), ==, 0);
+}
+
 static void
 test_pause_and_busy(Fixture *f, gconstpointer data)
 {
@@ -270,6 +285,7 @@ main(int argc, char **argv)
 #define ADD(path, fn) g_test_add(path, Fixture, NULL, fixture_setup, fn, fixture_teardown)
     ADD("/actions/no-change", test_no_change);
     ADD("/actions/dry-run", test_dry_run);
+    ADD("/actions/drill-is-dry-run", test_drill_is_dry_run);
     ADD("/actions/pause-and-busy", test_pause_and_busy);
     ADD("/actions/migrate-fallback", test_migrate_fails_then_fallback);
     ADD("/actions/dump-then-continue", test_dump_then_continue);

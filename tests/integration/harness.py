@@ -131,12 +131,16 @@ def pid_alive(pid):
 
 class Scratch:
     """A fresh directory per test; processes registered here are ended by
-    their PID at teardown. The directory is kept when the test failed
-    (MCED_IT_KEEP=1 keeps it always)."""
+    their PID at teardown, cleanups run in reverse order. The directory is
+    kept when the test failed or teardown found a problem (<ENV>_KEEP=1
+    keeps it always; <ENV>_TMPDIR says where it goes)."""
+
+    PREFIX = "mced-it"
+    ENV = "MCED_IT"
 
     def __init__(self, name):
-        base = os.environ.get("MCED_IT_TMPDIR") or None
-        self.path = tempfile.mkdtemp(prefix=f"mced-it-{name}-", dir=base)
+        base = os.environ.get(f"{self.ENV}_TMPDIR") or None
+        self.path = tempfile.mkdtemp(prefix=f"{self.PREFIX}-{name}-", dir=base)
         self.procs = []  # subprocess.Popen
         self.cleanups = []
         self.failed = False
@@ -156,22 +160,34 @@ class Scratch:
 
     def add_cleanup(self, fn):
         self.cleanups.append(fn)
+        return fn
+
+    def leftovers(self):
+        """Problems teardown leaves behind (for subclasses to find)."""
+        return []
 
     def close(self):
-        for fn in reversed(self.cleanups):
+        """Tears down; returns the problems found (cleanups that raised,
+        leftovers), which keep the directory."""
+        errors = []
+        while self.cleanups:
+            fn = self.cleanups.pop()
             try:
                 fn()
             except Exception as e:  # teardown must go on
+                errors.append(f"{e}")
                 log(f"cleanup: {e!r}")
         for p in reversed(self.procs):
             end_process(p)
         for p in self.procs:
             if pid_alive(p.pid):
                 log(f"process {p.pid} ({p.args[0]}) still alive after teardown")
-        if self.failed or os.environ.get("MCED_IT_KEEP"):
+        errors += self.leftovers()
+        if self.failed or errors or os.environ.get(f"{self.ENV}_KEEP"):
             log(f"scratch directory kept: {self.path}")
         else:
             shutil.rmtree(self.path, ignore_errors=True)
+        return errors
 
 
 def end_process(p, timeout=5.0):

@@ -9,17 +9,16 @@ every wait is on an observable state with a deadline.
 """
 
 import os
-import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 
 # Failures, skips, deadlines and polling are the integration harness's, so
 # that one exception type means "the case failed" across both suites.
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
                                 "integration"))
+import harness as h  # noqa: E402
 from harness import (EXIT_SKIP, Deadline, Failure, Skip, check, fail, log,  # noqa: E402,F401
                      poll_until)
 
@@ -124,44 +123,18 @@ def mounts_under(path):
     return found
 
 
-class Scratch:
-    """A fresh directory under /tmp (or $MCED_SYS_TMPDIR) per case, with
-    cleanups run in reverse order. Kept when the case failed, or always
-    with MCED_SYS_KEEP=1."""
+class Scratch(h.Scratch):
+    """harness.Scratch under /tmp/mced-sys-* (MCED_SYS_TMPDIR, MCED_SYS_KEEP),
+    readable by the unprivileged users the cases run things as, and a
+    teardown problem when a mount is left under it."""
+
+    PREFIX = "mced-sys"
+    ENV = "MCED_SYS"
 
     def __init__(self, name):
-        base = os.environ.get("MCED_SYS_TMPDIR") or None
-        self.path = tempfile.mkdtemp(prefix=f"mced-sys-{name}-", dir=base)
+        super().__init__(name)
         os.chmod(self.path, 0o755)
-        self.cleanups = []
-        self.failed = False
 
-    def join(self, *parts):
-        return os.path.join(self.path, *parts)
-
-    def mkdir(self, *parts):
-        p = self.join(*parts)
-        os.makedirs(p, exist_ok=True)
-        return p
-
-    def add_cleanup(self, fn):
-        self.cleanups.append(fn)
-        return fn
-
-    def close(self):
-        errors = []
-        while self.cleanups:
-            fn = self.cleanups.pop()
-            try:
-                fn()
-            except Exception as e:  # teardown goes on
-                errors.append(f"{e}")
-                log(f"cleanup: {e}")
+    def leftovers(self):
         left = mounts_under(self.path)
-        if left:
-            errors.append(f"mounts left under {self.path}: {left}")
-        if self.failed or errors or os.environ.get("MCED_SYS_KEEP"):
-            log(f"scratch directory kept: {self.path}")
-        else:
-            shutil.rmtree(self.path, ignore_errors=True)
-        return errors
+        return [f"mounts left under {self.path}: {left}"] if left else []

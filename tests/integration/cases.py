@@ -79,6 +79,24 @@ class Env:
     def live(self):
         return h.LiveJournal(self.sc, self.jdir, h.ExportClock(live=True))
 
+    def test_driver(self, count, uuid_prefix):
+        """count domains vm0.. in a node file for libvirt's test:/// driver
+        (UUIDs <uuid_prefix>-0000-4000-8000-0000000000NN), each with an
+        empty QEMU log; returns (names, node file, log directory)."""
+        names = [f"vm{i}" for i in range(count)]
+        node = self.sc.join("node.xml")
+        with open(node, "w") as f:
+            f.write("<node>\n")
+            for i, n in enumerate(names):
+                f.write(f"<domain type='test'><name>{n}</name>"
+                        f"<uuid>{uuid_prefix}-0000-4000-8000-0000000000{i:02d}</uuid>"
+                        "<memory>8192</memory><vcpu>1</vcpu><os><type>hvm</type></os></domain>\n")
+            f.write("</node>\n")
+        logs = self.sc.mkdir("qemu-logs")
+        for n in names:
+            open(os.path.join(logs, f"{n}.log"), "w").close()
+        return names, node, logs
+
 
 def by_name(objs):
     return {h.incident_domain_name(o): o for o in objs}
@@ -323,18 +341,7 @@ def case_action_limits(sc, kvm_mced):
     its domain already has an action running, so all 50 get exactly one
     decision and no domain ever has two actions at once."""
     env = Env(sc, kvm_mced)
-    names = [f"vm{i}" for i in range(10)]
-    node = sc.join("node.xml")
-    with open(node, "w") as f:
-        f.write("<node>\n")
-        for i, n in enumerate(names):
-            f.write(f"<domain type='test'><name>{n}</name>"
-                    f"<uuid>22222222-0000-4000-8000-0000000000{i:02d}</uuid>"
-                    "<memory>8192</memory><vcpu>1</vcpu><os><type>hvm</type></os></domain>\n")
-        f.write("</node>\n")
-    logs = sc.mkdir("qemu-logs")
-    for n in names:
-        open(os.path.join(logs, f"{n}.log"), "w").close()
+    names, node, logs = env.test_driver(10, "22222222")
     h.write_config(env.config, window="200ms",
                    extra="[libvirt]\nenabled = yes\n"
                          "[policy]\nmax-actions-per-hour = 4\ncooldown = 0\n"
@@ -910,18 +917,7 @@ def case_host_degraded(sc, kvm_mced):
     peer here is unreachable, so each migration fails and the domain stays;
     tests/system moves real guests.)"""
     env = Env(sc, kvm_mced)
-    names = [f"vm{i}" for i in range(5)]
-    node = sc.join("node.xml")
-    with open(node, "w") as f:
-        f.write("<node>\n")
-        for i, n in enumerate(names):
-            f.write(f"<domain type='test'><name>{n}</name>"
-                    f"<uuid>33333333-0000-4000-8000-0000000000{i:02d}</uuid>"
-                    "<memory>8192</memory><vcpu>1</vcpu><os><type>hvm</type></os></domain>\n")
-        f.write("</node>\n")
-    logs = sc.mkdir("qemu-logs")
-    for n in names:
-        open(os.path.join(logs, f"{n}.log"), "w").close()
+    names, node, logs = env.test_driver(5, "33333333")
     h.write_config(env.config, window="2s",
                    extra="[libvirt]\nenabled = yes\n"
                          "[policy]\nhost-degraded-after = 3/1h\nevacuate = yes\n"
